@@ -1,0 +1,1 @@
+"""Packaged configuration: prompts, allow-lists, model and app configs."""

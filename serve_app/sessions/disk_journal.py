@@ -1,0 +1,130 @@
+"""Durable session journal on local disk (the embedded default).
+
+Layout under the data directory (mode 0700; files 0600)::
+
+    sessions/<sid>/events.jsonl   one JSON event a line, fsynced per append
+    sessions/<sid>/blobs/<name>   chunk audio and raw text batches (PHI)
+    sessions/<sid>/names.json     placeholder -> real value (PHI)
+
+An append returns only after ``fsync``; a blob is written to a temporary file,
+fsynced and renamed, and its directory fsynced, before the event that refers to
+it is appended.  A torn last line (a crash mid-append) is cut off on load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DiskJournal"]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class DiskJournal:
+    """Append-only per-session event logs plus blobs, all fsynced."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root) / "sessions"
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._fds: dict[str, int] = {}
+
+    def _dir(self, sid: str) -> Path:
+        if not sid or "/" in sid or sid.startswith("."):
+            raise ValueError("bad session id")
+        return self.root / sid
+
+    def session_ids(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def load_events(self, sid: str) -> list[dict[str, Any]]:
+        """Events in order; a torn final line is truncated away."""
+        path = self._dir(sid) / "events.jsonl"
+        if not path.exists():
+            return []
+        raw = path.read_bytes()
+        events, good = [], 0
+        for line in raw.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+            good += len(line)
+        if good < len(raw):
+            with open(path, "r+b") as f:
+                f.truncate(good)
+                os.fsync(f.fileno())
+        return events
+
+    def append(self, sid: str, event: dict[str, Any]) -> None:
+        """Append one event and fsync before returning."""
+        fd = self._fds.get(sid)
+        if fd is None:
+            directory = self._dir(sid)
+            fresh = not directory.exists()
+            (directory / "blobs").mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(directory / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            if fresh:
+                _fsync_dir(self.root)
+            self._fds[sid] = fd
+        line = (json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        os.write(fd, line)
+        os.fsync(fd)
+
+    def put_blob(self, sid: str, name: str, data: bytes) -> None:
+        directory = self._dir(sid) / "blobs"
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _atomic_write(directory / name, data)
+
+    def get_blob(self, sid: str, name: str) -> bytes:
+        return (self._dir(sid) / "blobs" / name).read_bytes()
+
+    def load_names(self, sid: str) -> dict[str, str]:
+        path = self._dir(sid) / "names.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def save_names(self, sid: str, names: dict[str, str]) -> None:
+        _atomic_write(self._dir(sid) / "names.json", json.dumps(names, ensure_ascii=False).encode())
+
+    def delete(self, sid: str) -> None:
+        """Erase a session (events, audio, names); the rename makes it vanish at once."""
+        fd = self._fds.pop(sid, None)
+        if fd is not None:
+            os.close(fd)
+        directory = self._dir(sid)
+        if not directory.exists():
+            return
+        trash = self.root / f".deleted-{sid}-{uuid.uuid4().hex}"
+        os.replace(directory, trash)
+        _fsync_dir(self.root)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()

@@ -1,0 +1,176 @@
+"""The session as a fold over its events (no I/O, no Ray).
+
+Every change to a session is an event with an increasing ``id``; the state is
+``reduce(apply, events)``.  The same events are the durable journal, the
+``GET .../events`` stream and the replay after a restart, so what a client saw
+and what survives a crash can never disagree.
+
+Chunks are applied strictly in ``seq`` order: ``next_seq`` is the first chunk
+not yet processed; a chunk above it waits.  :func:`next_work` tells the
+pipeline what to do next.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ChunkInfo", "SessionState", "WorkItem", "apply", "next_work", "PUBLIC_HIDDEN_FIELDS"]
+
+#: Event fields that stay inside the store (not streamed to clients).
+PUBLIC_HIDDEN_FIELDS = ("owner", "idempotency_key", "request_hash")
+
+
+@dataclass
+class ChunkInfo:
+    seq: int
+    sha256: str
+    size: int
+    content_type: str
+    duration_s: float
+    channels: int
+    status: Literal["pending", "processed", "failed"] = "pending"
+    offset_s: float | None = None
+
+
+@dataclass
+class BatchInfo:
+    batch: int
+    count: int
+    status: Literal["pending", "processed"] = "pending"
+
+
+@dataclass
+class SessionState:
+    session_id: str
+    owner: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    channels: dict[str, str] | None = None
+    chunks: dict[int, ChunkInfo] = field(default_factory=dict)
+    batches: dict[int, BatchInfo] = field(default_factory=dict)
+    next_seq: int = 0
+    audio_end: float = 0.0
+    asr_cursor: float = 0.0
+    flushed: bool = False
+    skipped: list[int] = field(default_factory=list)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    finish_requested_at: float | None = None
+    finished: bool = False
+    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_event_id: int = 0
+
+    @property
+    def status(self) -> str:
+        if self.finished:
+            return "finished"
+        return "processing" if self.finish_requested_at is not None else "recording"
+
+    def missing(self) -> list[int]:
+        """Sequence numbers below the highest received that have not arrived."""
+        if not self.chunks:
+            return []
+        top = max(self.chunks)
+        return [s for s in range(top) if s not in self.chunks and s not in self.skipped]
+
+    def pending_chunks(self) -> int:
+        return sum(1 for c in self.chunks.values() if c.status == "pending")
+
+    def has_work(self) -> bool:
+        return not self.finished and next_work(self, now=float("inf")).kind != "idle"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """What the pipeline should do next for a session.
+
+    kinds: ``batch`` (mask a text batch), ``chunk`` (transcribe chunk ``seq``
+    with the tail from ``cursor``), ``flush`` (final pass over the tail),
+    ``skip_missing`` (give up on gaps after finish), ``finish``, ``wait``
+    (a gap within the grace period), ``idle``.
+    """
+
+    kind: str
+    seq: int | None = None
+    batch: int | None = None
+    cursor: float = 0.0
+    offset: float = 0.0
+    tail_seqs: tuple[int, ...] = ()
+
+
+def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
+    return tuple(
+        c.seq for c in sorted(state.chunks.values(), key=lambda c: c.seq)
+        if c.status == "processed" and c.offset_s is not None and c.offset_s + c.duration_s > cursor + 1e-6
+    )
+
+
+def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0) -> WorkItem:
+    """The next step for ``state`` at time ``now`` (see :class:`WorkItem`)."""
+    if state.finished:
+        return WorkItem("idle")
+    for batch in sorted(state.batches.values(), key=lambda b: b.batch):
+        if batch.status == "pending":
+            return WorkItem("batch", batch=batch.batch)
+    chunk = state.chunks.get(state.next_seq)
+    if chunk is not None and chunk.status == "pending":
+        return WorkItem(
+            "chunk", seq=chunk.seq, cursor=state.asr_cursor, offset=state.audio_end,
+            tail_seqs=_tail_seqs(state, state.asr_cursor),
+        )
+    if state.finish_requested_at is None:
+        return WorkItem("idle")
+    if any(s >= state.next_seq for s in state.chunks):
+        if now - state.finish_requested_at < finish_grace_s:
+            return WorkItem("wait")
+        return WorkItem("skip_missing")
+    if not state.flushed and state.audio_end > state.asr_cursor + 1e-6:
+        return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor))
+    return WorkItem("finish")
+
+
+def _add_segments(state: SessionState, segments: list[dict[str, Any]]) -> None:
+    state.segments.extend(segments)
+
+
+def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
+    """Apply one event to ``state`` (in place) and return it."""
+    kind, data = event["type"], event.get("data", {})
+    state.last_event_id = event["id"]
+    state.updated_at = event.get("ts", state.updated_at)
+    if kind == "session_created":
+        state.owner = data["owner"]
+        state.created_at = event.get("ts", 0.0)
+        state.channels = data.get("channels")
+        if data.get("idempotency_key"):
+            state.idempotency[data["idempotency_key"]] = {"session_id": state.session_id}
+    elif kind == "chunk_received":
+        state.chunks[data["seq"]] = ChunkInfo(
+            data["seq"], data["sha256"], data["size"], data["content_type"], data["duration_s"], data["channels"]
+        )
+    elif kind in ("chunk_processed", "chunk_failed"):
+        chunk = state.chunks[data["seq"]]
+        chunk.status = "processed" if kind == "chunk_processed" else "failed"
+        chunk.offset_s = data["offset_s"]
+        state.audio_end = data["offset_s"] + chunk.duration_s
+        state.asr_cursor = data.get("cursor", state.audio_end)
+        state.next_seq = data["seq"] + 1
+        _add_segments(state, data.get("segments", []))
+    elif kind == "batch_received":
+        state.batches[data["batch"]] = BatchInfo(data["batch"], data["count"])
+        if data.get("idempotency_key"):
+            state.idempotency[data["idempotency_key"]] = {"batch": data["batch"], "accepted": data["count"]}
+    elif kind == "batch_processed":
+        state.batches[data["batch"]].status = "processed"
+        _add_segments(state, data.get("segments", []))
+    elif kind == "finish_requested":
+        state.finish_requested_at = event.get("ts", 0.0)
+    elif kind == "chunks_skipped":
+        state.skipped.extend(data["seqs"])
+        state.next_seq = data["next_seq"]
+    elif kind == "asr_flushed":
+        state.flushed = True
+        state.asr_cursor = state.audio_end
+        _add_segments(state, data.get("segments", []))
+    elif kind == "finished":
+        state.finished = True
+    return state

@@ -1,0 +1,294 @@
+"""Session store logic: ownership, ordering, idempotency, durability, events.
+
+:class:`SessionStore` is plain Python (no Ray); ``deployments/session_store.py``
+wraps it in a named Ray actor.  Every mutating call writes to the journal (and
+fsyncs) before it returns, so an acknowledgement means the change is durable.
+Calls from clients carry the clinician id and see another clinician's session
+as absent (404).  Calls from the pipeline (``next_work``, ``commit_*``) are
+idempotent: committing a step that was already committed changes nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import time
+from typing import Any, Callable
+
+from ..errors import Conflict, NotFound, Overloaded
+from .model import PUBLIC_HIDDEN_FIELDS, SessionState, WorkItem, apply, next_work
+
+__all__ = ["SessionStore"]
+
+
+def _public(event: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in event.get("data", {}).items() if k not in PUBLIC_HIDDEN_FIELDS}
+    return {"id": event["id"], "type": event["type"], "ts": event["ts"], "data": data}
+
+
+class SessionStore:
+    """All sessions of this store, rebuilt from the journal on construction.
+
+    Args:
+        journal: a :class:`~serve_app.sessions.disk_journal.DiskJournal` (or any
+            object with the same methods).
+        max_pending_chunks: back-pressure limit per session (503 beyond it).
+        clock: seconds since the epoch (injectable for tests).
+    """
+
+    def __init__(self, journal, max_pending_chunks: int = 64, finish_grace_s: float = 20.0,
+                 clock: Callable[[], float] = time.time):
+        self._journal = journal
+        self._max_pending = max_pending_chunks
+        self._grace = finish_grace_s
+        self._clock = clock
+        self._sessions: dict[str, SessionState] = {}
+        self._events: dict[str, list[dict[str, Any]]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self._changed: dict[str, asyncio.Event] = {}
+        for sid in journal.session_ids():
+            events = journal.load_events(sid)
+            if not events:
+                continue
+            state = SessionState(sid)
+            for event in events:
+                apply(state, event)
+            self._sessions[sid] = state
+            self._events[sid] = events
+
+    # -- internals -------------------------------------------------------
+    def _emit(self, sid: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        state = self._sessions[sid]
+        event = {"id": state.last_event_id + 1, "type": kind, "ts": self._clock(), "data": data}
+        self._journal.append(sid, event)
+        apply(state, event)
+        self._events[sid].append(event)
+        signal = self._changed.pop(sid, None)
+        if signal is not None:
+            signal.set()
+        return event
+
+    def _owned(self, owner: str, sid: str) -> SessionState:
+        state = self._sessions.get(sid)
+        if state is None or not secrets.compare_digest(state.owner, owner):
+            raise NotFound("No such session.", code="session_not_found")
+        return state
+
+    def _state(self, sid: str) -> SessionState:
+        state = self._sessions.get(sid)
+        if state is None:
+            raise NotFound("No such session.", code="session_not_found")
+        return state
+
+    def _next_segment_ids(self, state: SessionState, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        base = len(state.segments)
+        return [{**seg, "id": f"s{base + i}"} for i, seg in enumerate(segments)]
+
+    def _save_names(self, sid: str, delta: dict[str, str] | None) -> None:
+        if not delta:
+            return
+        names = self.names(sid)
+        names.update(delta)
+        self._journal.save_names(sid, names)
+
+    # -- client calls ------------------------------------------------------
+    def create_session(self, owner: str, channels: dict[str, str] | None = None,
+                       idempotency_key: str | None = None) -> dict[str, Any]:
+        if idempotency_key:
+            for state in self._sessions.values():
+                if state.owner == owner and idempotency_key in state.idempotency:
+                    return {"session_id": state.session_id, "replayed": True}
+        sid = secrets.token_urlsafe(18)
+        self._sessions[sid] = SessionState(sid)
+        self._events[sid] = []
+        self._emit(sid, "session_created",
+                   {"owner": owner, "channels": channels, "idempotency_key": idempotency_key})
+        return {"session_id": sid, "replayed": False}
+
+    def list_sessions(self, owner: str) -> list[dict[str, Any]]:
+        mine = [s for s in self._sessions.values() if s.owner == owner]
+        mine.sort(key=lambda s: s.created_at, reverse=True)
+        return [
+            {"session_id": s.session_id, "status": s.status, "created_at": s.created_at,
+             "updated_at": s.updated_at, "segments": len(s.segments)}
+            for s in mine
+        ]
+
+    def put_chunk(self, owner: str, sid: str, seq: int, data: bytes, content_type: str,
+                  duration_s: float, channels: int) -> dict[str, Any]:
+        """Store chunk ``seq`` durably; a repeat with the same bytes is a no-op."""
+        state = self._owned(owner, sid)
+        digest = hashlib.sha256(data).hexdigest()
+        known = state.chunks.get(seq)
+        if known is not None:
+            if known.sha256 == digest:
+                return {"seq": seq, "duplicate": True}
+            raise Conflict(f"Chunk {seq} was already stored with different content.", code="chunk_conflict")
+        if state.finish_requested_at is not None:
+            raise Conflict("The session is finished; it takes no more audio.", code="session_finished")
+        if seq in state.skipped or seq < state.next_seq:
+            raise Conflict(f"Chunk {seq} was given up on after finish.", code="chunk_too_late")
+        if state.pending_chunks() >= self._max_pending:
+            raise Overloaded("Too many chunks are waiting to be processed; retry shortly.",
+                             code="backlog_full", retry_after=2)
+        self._journal.put_blob(sid, f"chunk-{seq:08d}", data)
+        self._emit(sid, "chunk_received", {"seq": seq, "sha256": digest, "size": len(data),
+                                          "content_type": content_type, "duration_s": duration_s,
+                                          "channels": channels})
+        return {"seq": seq, "duplicate": False}
+
+    def add_segments(self, owner: str, sid: str, segments: list[dict[str, Any]],
+                     idempotency_key: str | None = None) -> dict[str, Any]:
+        """Store a batch of raw text segments durably (masked later by the pipeline)."""
+        state = self._owned(owner, sid)
+        if idempotency_key and idempotency_key in state.idempotency:
+            return {**state.idempotency[idempotency_key], "replayed": True}
+        if state.finish_requested_at is not None:
+            raise Conflict("The session is finished; it takes no more segments.", code="session_finished")
+        batch = len(state.batches)
+        self._journal.put_blob(sid, f"batch-{batch:08d}.json", json.dumps(segments).encode())
+        self._emit(sid, "batch_received",
+                   {"batch": batch, "count": len(segments), "idempotency_key": idempotency_key})
+        return {"batch": batch, "accepted": len(segments), "replayed": False}
+
+    def request_finish(self, owner: str, sid: str) -> dict[str, Any]:
+        state = self._owned(owner, sid)
+        if state.finish_requested_at is None:
+            self._emit(sid, "finish_requested", {})
+        return {"status": state.status}
+
+    def get_state(self, owner: str, sid: str) -> dict[str, Any]:
+        """The session as API.md's state document."""
+        s = self._owned(owner, sid)
+        return {
+            "session_id": s.session_id,
+            "status": s.status,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "channels": s.channels,
+            "chunks": {
+                "received": len(s.chunks),
+                "processed": sum(1 for c in s.chunks.values() if c.status == "processed"),
+                "missing": s.missing(),
+                "failed": sorted(c.seq for c in s.chunks.values() if c.status == "failed"),
+            },
+            "segments": s.segments,
+            "note_version": 0,
+            "note": None,
+            "warnings": [],
+            "last_event_id": s.last_event_id,
+        }
+
+    def get_names(self, owner: str, sid: str) -> dict[str, str]:
+        self._owned(owner, sid)
+        return dict(self.names(sid))
+
+    def delete_session(self, owner: str, sid: str) -> None:
+        self._owned(owner, sid)
+        self._journal.delete(sid)
+        self._sessions.pop(sid, None)
+        self._events.pop(sid, None)
+        self._names.pop(sid, None)
+        signal = self._changed.pop(sid, None)
+        if signal is not None:
+            signal.set()
+
+    async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> dict[str, Any]:
+        """Events with id > ``after``, waiting up to ``timeout_s`` for the first one.
+
+        Returns ``{"events": [...], "finished": bool}``; ``finished`` is true once
+        the session has finished and every event up to it has been returned.
+        """
+        state = self._owned(owner, sid)
+        if state.last_event_id <= after and not state.finished:
+            signal = self._changed.setdefault(sid, asyncio.Event())
+            try:
+                await asyncio.wait_for(signal.wait(), timeout_s)
+            except asyncio.TimeoutError:
+                pass
+            if sid not in self._sessions:
+                raise NotFound("No such session.", code="session_not_found")
+        events = [_public(e) for e in self._events[sid] if e["id"] > after]
+        done = state.finished and (not events or events[-1]["id"] == state.last_event_id)
+        return {"events": events, "finished": done}
+
+    # -- pipeline calls ----------------------------------------------------
+    def names(self, sid: str) -> dict[str, str]:
+        if sid not in self._names:
+            self._names[sid] = self._journal.load_names(sid)
+        return self._names[sid]
+
+    def sessions_with_work(self) -> list[str]:
+        now = self._clock()
+        return [sid for sid, s in self._sessions.items()
+                if not s.finished and next_work(s, now, self._grace).kind not in ("idle",)]
+
+    def next_work(self, sid: str) -> WorkItem:
+        state = self._sessions.get(sid)
+        if state is None:
+            return WorkItem("idle")
+        return next_work(state, self._clock(), self._grace)
+
+    def chunk_info(self, sid: str, seqs: list[int]) -> list[dict[str, Any]]:
+        """Audio bytes and metadata of the chunks a work item needs."""
+        state = self._state(sid)
+        out = []
+        for seq in seqs:
+            c = state.chunks[seq]
+            out.append({"seq": seq, "content_type": c.content_type, "offset_s": c.offset_s,
+                        "duration_s": c.duration_s, "data": self._journal.get_blob(sid, f"chunk-{seq:08d}")})
+        return out
+
+    def batch_segments(self, sid: str, batch: int) -> list[dict[str, Any]]:
+        self._state(sid)
+        return json.loads(self._journal.get_blob(sid, f"batch-{batch:08d}.json"))
+
+    def commit_chunk(self, sid: str, seq: int, offset_s: float, cursor: float,
+                     segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
+                     failed: str | None = None) -> bool:
+        """Record chunk ``seq`` as processed (or failed); False if already done."""
+        state = self._sessions.get(sid)
+        if state is None or state.next_seq != seq or seq not in state.chunks \
+                or state.chunks[seq].status != "pending":
+            return False
+        self._save_names(sid, names_delta)
+        if failed is not None:
+            self._emit(sid, "chunk_failed", {"seq": seq, "offset_s": offset_s, "reason": failed})
+        else:
+            self._emit(sid, "chunk_processed", {"seq": seq, "offset_s": offset_s, "cursor": cursor,
+                                               "segments": self._next_segment_ids(state, segments)})
+        return True
+
+    def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],
+                     names_delta: dict[str, str] | None) -> bool:
+        state = self._sessions.get(sid)
+        if state is None or batch not in state.batches or state.batches[batch].status != "pending":
+            return False
+        self._save_names(sid, names_delta)
+        self._emit(sid, "batch_processed", {"batch": batch, "segments": self._next_segment_ids(state, segments)})
+        return True
+
+    def commit_flush(self, sid: str, segments: list[dict[str, Any]], names_delta: dict[str, str] | None) -> bool:
+        state = self._sessions.get(sid)
+        if state is None or state.flushed:
+            return False
+        self._save_names(sid, names_delta)
+        self._emit(sid, "asr_flushed", {"segments": self._next_segment_ids(state, segments)})
+        return True
+
+    def skip_missing(self, sid: str) -> bool:
+        state = self._sessions.get(sid)
+        if state is None or next_work(state, self._clock(), self._grace).kind != "skip_missing":
+            return False
+        later = [s for s in state.chunks if s >= state.next_seq]
+        target = min(later)
+        self._emit(sid, "chunks_skipped", {"seqs": list(range(state.next_seq, target)), "next_seq": target})
+        return True
+
+    def mark_finished(self, sid: str) -> bool:
+        state = self._sessions.get(sid)
+        if state is None or next_work(state, self._clock(), self._grace).kind != "finish":
+            return False
+        self._emit(sid, "finished", {})
+        return True
