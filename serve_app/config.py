@@ -50,6 +50,11 @@ class AsrConfig(_Strict):
         description="Words ending within this many seconds of the end of the audio "
         "received so far are not committed yet: they may straddle the next chunk.",
     )
+    context_s: float = Field(
+        3.0, ge=0.0, le=5.0,
+        description="Seconds of already committed audio decoded again before the "
+        "uncommitted tail, so words after a cut are recognised in context.",
+    )
     max_tail_s: float = Field(
         12.0, ge=2.0, le=28.0,
         description="Uncommitted audio longer than this is committed at word level "

@@ -19,7 +19,10 @@ from typing import Protocol, Sequence
 
 from .pseudonyms import PseudonymMap
 
-__all__ = ["MaskedSpan", "MaskResult", "PiiMasker", "PiiEngine", "is_calendar_date", "load_allow_list"]
+__all__ = [
+    "MaskedSpan", "MaskResult", "PiiMasker", "PiiEngine", "is_calendar_date", "load_allow_list",
+    "mask_words", "mask_segments", "apply_spans",
+]
 
 MASKED_ENTITIES = [
     "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "US_SSN", "US_ITIN", "US_DRIVER_LICENSE",
@@ -144,11 +147,18 @@ class PiiEngine:
             keep, entity = self._keep(r.entity_type, text[r.start:r.end])
             if keep:
                 candidates.append((r.score, r.end - r.start, r.start, r.end, entity))
-        chosen: list[tuple[int, int, str]] = []
-        for _, _, start, end, entity in sorted(candidates, key=lambda c: (-c[0], -c[1], c[2])):
-            if all(end <= s or start >= e for s, e, _ in chosen):
-                chosen.append((start, end, entity))
-        return sorted(chosen)
+        # Overlapping detections are merged into one span (masking the union is
+        # the safe choice); the span takes the type of its best-scored member.
+        merged: list[list] = []
+        for score, _, start, end, entity in sorted(candidates, key=lambda c: (c[2], -c[0])):
+            if merged and start < merged[-1][1]:
+                last = merged[-1]
+                last[1] = max(last[1], end)
+                if score > last[3]:
+                    last[2], last[3] = entity, score
+            else:
+                merged.append([start, end, entity, score])
+        return [(start, end, entity) for start, end, entity, _ in merged]
 
     def mask(self, text: str, names: dict[str, str]) -> MaskResult:
         """Mask ``text`` against the session map ``names`` (placeholder -> value).
@@ -194,3 +204,61 @@ def _use_offline_suffix_list() -> None:
         return
     impl.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
     impl._scribe_offline = True
+
+
+def mask_words(words: Sequence[dict], result: MaskResult) -> list[dict]:
+    """Masked copies of ``words`` (dicts with ``text``, ``start``, ``end``) whose
+    concatenated ``text`` is the string ``result`` was computed from.
+
+    A word touching a masked span is replaced by the placeholder; further words
+    inside the same span are merged into it (its ``end`` extends), so no word
+    carries PHI and timings still cover the audio.
+    """
+    out: list[dict] = []
+    offset = 0
+    span_iter = iter(result.spans)
+    span = next(span_iter, None)
+    current_span_word: dict | None = None
+    for word in words:
+        text = word["text"]
+        w_start, w_end = offset, offset + len(text)
+        offset = w_end
+        while span is not None and span.end <= w_start:
+            span = next(span_iter, None)
+            current_span_word = None
+        if span is None or span.start >= w_end:
+            out.append({"text": text.strip(), "start": word["start"], "end": word["end"]})
+            continue
+        if current_span_word is not None:
+            current_span_word["end"] = word["end"]
+            if span.end < w_end:  # the word runs past the span: keep its tail
+                current_span_word["text"] += text[span.end - w_start:].rstrip()
+            continue
+        prefix = text[: max(0, span.start - w_start)].strip()
+        suffix = text[span.end - w_start:].rstrip() if span.end < w_end else ""
+        current_span_word = {"text": f"{prefix}{span.placeholder}{suffix}", "start": word["start"],
+                             "end": word["end"]}
+        out.append(current_span_word)
+    return out
+
+
+def mask_segments(masker: PiiMasker, segments: Sequence[dict], names: dict[str, str]) -> tuple[list[dict], dict[str, str]]:
+    """Mask a batch of segments (``text`` and optional ``words``) against one session map.
+
+    Returns the masked segments (same keys, PHI replaced) and the placeholders
+    created for this batch; later segments see placeholders made for earlier ones.
+    """
+    known = dict(names)
+    created: dict[str, str] = {}
+    out = []
+    for seg in segments:
+        words = seg.get("words")
+        source = "".join(w["text"] for w in words) if words else seg["text"]
+        result = masker.mask(source, known)
+        known.update(result.new_values)
+        created.update(result.new_values)
+        masked = {**seg, "text": result.text.strip()}
+        if words:
+            masked["words"] = mask_words(words, result)
+        out.append(masked)
+    return out, created

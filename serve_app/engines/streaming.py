@@ -38,6 +38,7 @@ def decide_commit(
     holdback_s: float,
     max_tail_s: float,
     final: bool,
+    min_gap_s: float = 0.15,
 ) -> CommitDecision:
     """Decide what to commit from a buffer's transcription.
 
@@ -48,6 +49,8 @@ def decide_commit(
         max_tail_s: if holding back would leave more uncommitted audio than this,
             commit word by word instead of waiting for a segment to end.
         final: no more audio will come: commit everything.
+        min_gap_s: a cut between committed and held-back words needs at least
+            this much silence between them.
     """
     words = [w for seg in segments for w in seg.words]
     if final:
@@ -66,12 +69,22 @@ def decide_commit(
             n_words += len(seg.words)
         else:
             break
+    # Cut only in a pause: a boundary with no gap before the next word may have
+    # split a word (or its onset), so back off to an earlier boundary.
+    while committed and n_words < len(words) and words[n_words].start - words[n_words - 1].end < min_gap_s:
+        n_words -= len(committed.pop().words)
     rest = words[n_words:]
     if rest and buffer_end - rest[0].start > max_tail_s:
         early = [w for w in rest if w.end <= limit]
         if early:
-            committed.append(segment_from_words(early))
-            n_words += len(early)
+            cut = len(early)
+            for i in range(len(early), 0, -1):
+                following = rest[i] if i < len(rest) else None
+                if following is None or following.start - early[i - 1].end >= min_gap_s:
+                    cut = i
+                    break
+            committed.append(segment_from_words(early[:cut]))
+            n_words += cut
             rest = words[n_words:]
     if not committed:
         return CommitDecision([], buffer_start)

@@ -97,7 +97,13 @@ class WorkItem:
     tail_seqs: tuple[int, ...] = ()
 
 
+#: Seconds of already-committed audio before the cursor that a work item makes
+#: available, so ASR can decode the words after the cursor in context.
+LEFT_CONTEXT_S = 5.0
+
+
 def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
+    cursor = max(0.0, cursor - LEFT_CONTEXT_S)
     return tuple(
         c.seq for c in sorted(state.chunks.values(), key=lambda c: c.seq)
         if c.status == "processed" and c.offset_s is not None and c.offset_s + c.duration_s > cursor + 1e-6

@@ -106,6 +106,11 @@ class SessionStore:
                    {"owner": owner, "channels": channels, "idempotency_key": idempotency_key})
         return {"session_id": sid, "replayed": False}
 
+    def session_exists(self, owner: str, sid: str) -> bool:
+        """True if ``owner`` has session ``sid``; raises 404 otherwise."""
+        self._owned(owner, sid)
+        return True
+
     def list_sessions(self, owner: str) -> list[dict[str, Any]]:
         mine = [s for s in self._sessions.values() if s.owner == owner]
         mine.sort(key=lambda s: s.created_at, reverse=True)

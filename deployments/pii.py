@@ -1,0 +1,33 @@
+"""PII deployment: Presidio masking with session-consistent placeholders."""
+from __future__ import annotations
+
+import asyncio
+
+from ray import serve
+
+from serve_app.config import PiiConfig
+from serve_app.engines.pii import PiiEngine, load_allow_list, mask_segments
+
+__all__ = ["PII"]
+
+
+@serve.deployment(name="PII")
+class PII:
+    """Wraps :class:`PiiEngine`; spaCy and Presidio load once per replica."""
+
+    def __init__(self, config: dict):
+        cfg = PiiConfig(**config)
+        self._engine = PiiEngine(cfg.spacy_model, cfg.score_threshold,
+                                 load_allow_list(cfg.allow_list_path), cfg.mask_ages_over)
+
+    async def ready(self) -> bool:
+        return True
+
+    async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]:
+        """Mask segments against the session map; returns (masked, new placeholders)."""
+        return await asyncio.to_thread(mask_segments, self._engine, segments, names)
+
+    async def mask_text(self, text: str, names: dict[str, str]) -> dict:
+        """Mask one text; returns ``{"text", "spans", "new_values"}``."""
+        result = await asyncio.to_thread(self._engine.mask, text, names)
+        return {"text": result.text, "spans": [s.__dict__ for s in result.spans], "new_values": result.new_values}

@@ -1,0 +1,1 @@
+"""Clinical scribe backend: ingress, app builder, settings, schemas and engines."""

@@ -1,0 +1,55 @@
+"""``serve_config.yaml`` -> ``serve_app.app:build_app``: the deployment graph.
+
+::
+
+    Ingress (FastAPI) --kick--> Pipeline --> ASR (faster-whisper)
+        |                          |------> PII (Presidio)
+        '------ SessionStore (named Ray actor, fsynced journal) <---'
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from ray.serve import Application
+
+from deployments.asr import ASR
+from deployments.pii import PII
+from deployments.pipeline import Pipeline
+
+from .auth import ensure_dev_token
+from .config import AppArgs
+from .ingress import Ingress
+from .placement import cluster_gpus, deployment_options
+from .settings import Settings
+
+__all__ = ["build_app"]
+
+log = logging.getLogger("ray.serve")
+
+
+def build_app(args: dict[str, Any] | None = None) -> Application:
+    """Validate ``args`` (see :class:`AppArgs`) and compose the graph."""
+    cfg = AppArgs.model_validate(args or {})
+    settings = Settings()
+    data_dir = settings.resolved_data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    model_cache = settings.resolved_model_cache()
+    model_cache.mkdir(parents=True, exist_ok=True)
+    dev_token_path = None
+    if not os.environ.get("SCRIBE_API_TOKENS"):
+        dev_token_path = str(ensure_dev_token(settings.dev_token_path()))
+        log.info("No SCRIBE_API_TOKENS set: development token is in %s", dev_token_path)
+    gpus = cluster_gpus()
+    res = cfg.resources
+
+    asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr.model_dump(), str(model_cache))
+    pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii.model_dump())
+    pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
+        asr, pii, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
+        cfg.limits.model_dump(), str(data_dir),
+    )
+    return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
+        pipeline, asr, pii, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
+    )

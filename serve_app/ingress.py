@@ -1,0 +1,50 @@
+"""The HTTP ingress deployment: FastAPI built inside the replica.
+
+The FastAPI app is created in ``__serve_build_asgi_app__`` (``@serve.ingress()``
+with no argument) rather than pickled from the driver, so the UI can mount on
+it and nothing unpicklable crosses processes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from ray import serve
+
+from deployments.session_store import ActorStoreClient, get_session_store
+
+from .api import create_api
+from .auth import TokenAuth
+from .config import AppArgs
+from .service import ScribeService
+
+__all__ = ["Ingress"]
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment(name="Ingress")
+@serve.ingress()
+class Ingress:
+    """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
+
+    def __init__(self, pipeline, asr, pii, args: dict, data_dir: str, dev_token_path: str | None,
+                 sse_ping_s: float):
+        cfg = AppArgs.model_validate(args)
+        self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
+        self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline))
+        self._pipeline = pipeline
+        self._sse_ping_s = sse_ping_s
+        checks = {
+            "SessionStore": self._store.ping,
+            "ASR": lambda: asr.ready.remote(),
+            "PII": lambda: pii.ready.remote(),
+            "Pipeline": lambda: pipeline.ready.remote(),
+        }
+        self._service = ScribeService(self._store, self._kick, cfg.limits, checks)
+
+    def _kick(self, sid: str) -> None:
+        self._pipeline.kick.remote(sid)  # fire and forget; the pipeline's scan is the safety net
+
+    def __serve_build_asgi_app__(self):
+        return create_api(self._service, self._auth, self._sse_ping_s)

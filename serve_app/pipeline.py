@@ -1,0 +1,185 @@
+"""The per-session processing loop: chunks -> ASR -> PII -> segments in order.
+
+:class:`SessionProcessor` holds no durable state.  It asks the store what the
+next step of a session is (:func:`serve_app.sessions.model.next_work`), does it
+with the ASR and PII services, and commits the result; commits are idempotent,
+so a step repeated after a crash or by a second worker changes nothing.
+The services are injected (Serve handles in production, fakes in unit tests).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from .config import AsrConfig, PipelineConfig
+from .engines.asr import AsrSegment, segment_from_words
+from .engines.audio import TARGET_RATE, decode_audio
+from .engines.streaming import decide_commit
+
+__all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient"]
+
+log = logging.getLogger("scribe.pipeline")
+
+
+class StoreClient(Protocol):
+    async def next_work(self, sid: str): ...
+    async def chunk_info(self, sid: str, seqs: list[int]) -> list[dict]: ...
+    async def batch_segments(self, sid: str, batch: int) -> list[dict]: ...
+    async def names(self, sid: str) -> dict[str, str]: ...
+    async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None) -> bool: ...
+    async def commit_batch(self, sid, batch, segments, names_delta) -> bool: ...
+    async def commit_flush(self, sid, segments, names_delta) -> bool: ...
+    async def skip_missing(self, sid: str) -> bool: ...
+    async def mark_finished(self, sid: str) -> bool: ...
+
+
+class AsrClient(Protocol):
+    async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]: ...
+
+
+class PiiClient(Protocol):
+    async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]: ...
+
+
+def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
+    return {
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text,
+        "words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)} for w in seg.words],
+        "role": None,
+        "role_confidence": None,
+        "source": "asr",
+    }
+
+
+def _buffer(chunks: Sequence[dict], start: float) -> np.ndarray:
+    """Mono samples from session time ``start`` to the end of the last chunk."""
+    parts = []
+    for c in chunks:
+        samples = decode_audio(c["data"], c["content_type"]).mono()
+        skip = int(round(max(0.0, start - c["offset_s"]) * TARGET_RATE))
+        parts.append(samples[skip:])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+class SessionProcessor:
+    """Drives sessions to completion, one step at a time, at most one loop per session."""
+
+    def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
+                 asr_config: AsrConfig, config: PipelineConfig):
+        self._store, self._asr, self._pii = store, asr, pii
+        self._asr_config = asr_config
+        self._config = config
+        self._running: dict[str, asyncio.Task] = {}
+        self._again: set[str] = set()
+        self._attempts: dict[tuple[str, int], int] = {}
+
+    def kick(self, sid: str) -> None:
+        """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
+        task = self._running.get(sid)
+        if task is not None and not task.done():
+            self._again.add(sid)
+            return
+        self._running[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
+
+    async def drain(self, sid: str) -> None:
+        """Run ``sid``'s loop until it has nothing to do (used by tests and the bench)."""
+        self.kick(sid)
+        while (task := self._running.get(sid)) is not None and not task.done():
+            await task
+
+    async def _loop(self, sid: str) -> None:
+        try:
+            while True:
+                self._again.discard(sid)
+                progressed = await self.step(sid)
+                if not progressed and sid not in self._again:
+                    return
+        except Exception:  # the periodic scan will retry; never log session text
+            log.exception("pipeline loop for a session stopped; will retry on next scan")
+        finally:
+            self._running.pop(sid, None)
+
+    async def step(self, sid: str) -> bool:
+        """Do the next step of ``sid``; returns False when there is nothing to do now."""
+        item = await self._store.next_work(sid)
+        if item.kind == "batch":
+            await self._do_batch(sid, item.batch)
+        elif item.kind == "chunk":
+            await self._do_chunk(sid, item)
+        elif item.kind == "flush":
+            await self._do_flush(sid, item)
+        elif item.kind == "skip_missing":
+            await self._store.skip_missing(sid)
+        elif item.kind == "finish":
+            await self._store.mark_finished(sid)
+        else:
+            return False
+        return True
+
+    async def _transcribe(self, chunks: list[dict], start: float, end: float, final: bool):
+        """Decode ``[start - context, end)`` and decide what to commit after ``start``.
+
+        The left context (already committed audio) lets Whisper decode the words
+        just after ``start`` as it would inside the whole recording; words whose
+        midpoint lies before ``start`` were committed earlier and are dropped.
+        """
+        first = min((c["offset_s"] for c in chunks), default=start)
+        buffer_start = max(first, start - self._asr_config.context_s)
+        raw = await self._asr.transcribe(_buffer(chunks, buffer_start))
+        segments = []
+        for seg in raw:
+            words = [w.shifted(buffer_start) for w in seg.words
+                     if buffer_start + (w.start + w.end) / 2 >= start]
+            if words:
+                segments.append(segment_from_words(words))
+        return decide_commit(segments, start, end, self._asr_config.holdback_s,
+                             self._asr_config.max_tail_s, final)
+
+    async def _mask(self, sid: str, segments: list[dict]) -> tuple[list[dict], dict]:
+        if not segments:
+            return [], {}
+        names = await self._store.names(sid)
+        return await self._pii.mask_segments(segments, names)
+
+    async def _do_chunk(self, sid: str, item) -> None:
+        seq = item.seq
+        try:
+            chunks = await self._store.chunk_info(sid, list(item.tail_seqs) + [seq])
+            chunks[-1]["offset_s"] = item.offset
+            start = min(item.cursor, item.offset)
+            end = item.offset + chunks[-1]["duration_s"]
+            decision = await self._transcribe(chunks, start, end, final=False)
+            masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
+            await self._store.commit_chunk(sid, seq, item.offset, decision.cursor, masked, delta)
+            self._attempts.pop((sid, seq), None)
+        except Exception as exc:
+            attempts = self._attempts.get((sid, seq), 0) + 1
+            self._attempts[(sid, seq)] = attempts
+            if attempts < self._config.max_attempts:
+                raise
+            log.warning("chunk %s failed %d times (%s); skipping it", seq, attempts, type(exc).__name__)
+            await self._store.commit_chunk(sid, seq, item.offset, item.offset, [], None,
+                                           failed=type(exc).__name__)
+            self._attempts.pop((sid, seq), None)
+
+    async def _do_flush(self, sid: str, item) -> None:
+        chunks = await self._store.chunk_info(sid, list(item.tail_seqs))
+        end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
+        decision = await self._transcribe(chunks, item.cursor, end, final=True)
+        masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
+        await self._store.commit_flush(sid, masked, delta)
+
+    async def _do_batch(self, sid: str, batch: int) -> None:
+        raw = await self._store.batch_segments(sid, batch)
+        segments = [
+            {"start": s.get("start"), "end": s.get("end"), "text": s["text"], "role": s.get("role"),
+             "role_confidence": 1.0 if s.get("role") else None, "source": "text"}
+            for s in raw
+        ]
+        masked, delta = await self._mask(sid, segments)
+        await self._store.commit_batch(sid, batch, masked, delta)

@@ -1,0 +1,74 @@
+"""Request and response schemas of the HTTP API (API.md), in one place."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Role", "ErrorDetail", "ErrorBody", "CreateSessionRequest", "CreateSessionResponse",
+    "SessionSummary", "ChunkAccepted", "SegmentIn", "SegmentsRequest", "SegmentsAccepted",
+    "FinishAccepted", "Health",
+]
+
+Role = Literal["doctor", "patient"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable error code.")
+    message: str = Field(description="Human sentence; never contains PHI.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class CreateSessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channels: dict[Literal["0", "1"], Role] | None = Field(
+        None, description='Audio with one speaker per channel: {"0": "doctor", "1": "patient"}.'
+    )
+
+
+class CreateSessionResponse(BaseModel):
+    session_id: str
+
+
+class SessionSummary(BaseModel):
+    session_id: str
+    status: str
+    created_at: float
+    updated_at: float
+    segments: int
+
+
+class ChunkAccepted(BaseModel):
+    seq: int
+    duplicate: bool = Field(False, description="True when this exact chunk was already stored.")
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="Utterance text (PHI allowed; it is masked).")
+    role: Role | None = Field(None, description="Speaker role if known; null to infer.")
+    start: float | None = Field(None, ge=0, description="Start time in seconds.")
+    end: float | None = Field(None, ge=0, description="End time in seconds.")
+
+
+class SegmentsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    segments: list[SegmentIn] = Field(min_length=1)
+
+
+class SegmentsAccepted(BaseModel):
+    batch: int
+    accepted: int
+
+
+class FinishAccepted(BaseModel):
+    status: str
+
+
+class Health(BaseModel):
+    status: str
+    deployments: dict[str, str]

@@ -1,0 +1,1 @@
+"""Shared test helpers (audio chunking, text normalisation, data paths)."""

@@ -1,0 +1,53 @@
+"""Paths to ../shared/data and small helpers over it."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+__all__ = ["SHARED", "DEV", "librispeech_clips", "wav_chunks", "normalise", "phi_records"]
+
+SHARED = Path(os.environ.get("SCRIBE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+DEV = SHARED / "data" / "dev"
+
+
+def librispeech_clips() -> list[dict]:
+    """The single-speaker LibriSpeech dev clips with their reference text."""
+    rows = [json.loads(l) for l in (DEV / "audio" / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    return [r for r in rows if r["id"].startswith("librispeech_")]
+
+
+def wav_chunks(path: Path, seconds: float = 2.0) -> list[bytes]:
+    """Cut a WAV into self-contained WAV chunks of ``seconds`` each."""
+    audio, rate = sf.read(path, dtype="int16")
+    step = int(rate * seconds)
+    out = []
+    for start in range(0, len(audio), step):
+        buf = io.BytesIO()
+        sf.write(buf, audio[start:start + step], rate, format="WAV", subtype="PCM_16")
+        out.append(buf.getvalue())
+    return out
+
+
+_NUMBERS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+
+
+def normalise(text: str) -> str:
+    """Lower-case, hyphens to spaces, punctuation dropped (Whisper vs LibriSpeech style)."""
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return " ".join(text.split())
+
+
+def phi_records() -> list[dict]:
+    return [json.loads(l) for l in (DEV / "phi_presidio.jsonl").read_text().splitlines() if l.strip()]
+
+
+def tone(seconds: float, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
