@@ -37,10 +37,11 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 
 def _unwrap(exc: BaseException) -> BaseException:
     """Ray wraps errors raised in actors and replicas; find the original."""
-    seen = 0
-    while seen < 5 and not isinstance(exc, ScribeError) and getattr(exc, "cause", None) is not None:
-        exc = exc.cause
-        seen += 1
+    for _ in range(5):
+        cause = getattr(exc, "cause", None)
+        if not isinstance(cause, BaseException):
+            break
+        exc = cause
     return exc
 
 
@@ -66,7 +67,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError):
-        return _scribe_error_response(exc)
+        return _scribe_error_response(_unwrap(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
