@@ -9,3 +9,5 @@ export RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S="${RAY_SERVE_QUEUE_LENGTH_RESP
 export RAY_USAGE_STATS_ENABLED=0
 export SCRIBE_HOME="${SCRIBE_HOME:-$PWD/.scribe}"
 export PYTHONUNBUFFERED=1
+# the embedded default starts its own local Ray rather than joining a stale one
+export RAY_ADDRESS="${RAY_ADDRESS:-local}"

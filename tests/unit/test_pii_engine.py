@@ -1,0 +1,92 @@
+"""Table-driven PHI detection on small clinical sentences (real Presidio + spaCy sm)."""
+from __future__ import annotations
+
+import pytest
+
+from serve_app.engines.pii import PiiEngine, is_calendar_date, mask_segments, mask_words
+from serve_app.engines.pseudonyms import PseudonymMap
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return PiiEngine()
+
+
+@pytest.mark.parametrize("text,phi", [
+    ("My name is Sarah Connolly and I'm here about my knee.", ["Sarah Connolly"]),
+    ("Mr. Okafor, please take a seat.", ["Okafor"]),
+    ("You can reach me on 07700 900 461.", ["07700 900 461"]),
+    ("Call the office at (212) 555-0143 tomorrow.", ["(212) 555-0143"]),
+    ("My email is j.doe@example.org.", ["j.doe@example.org"]),
+    ("Social security number 219-09-9999.", ["219-09-9999"]),
+    ("I live at 42 Willow Crescent with my wife.", ["42 Willow Crescent"]),
+    ("Her postcode is SW1A 1AA.", ["SW1A 1AA"]),
+    ("The MRN is 00482913.", ["00482913"]),
+    ("Date of birth is 12/03/1961.", ["12/03/1961"]),
+    ("She was born on 4 March 1951 in Leeds.", ["4 March 1951", "Leeds"]),
+    ("The server at 10.20.30.40 logged it.", ["10.20.30.40"]),
+    ("He is 94 years old and lives alone.", ["94"]),
+])
+def test_phi_is_masked(engine, text, phi):
+    masked = engine.mask(text, {}).text
+    for value in phi:
+        assert value not in masked, masked
+
+
+@pytest.mark.parametrize("text,keep", [
+    ("I've had chest pain for two days and a cough for three weeks.", ["two days", "three weeks"]),
+    ("History of Parkinson's disease and Crohn's.", ["Parkinson's", "Crohn's"]),
+    ("I take Tylenol 500 mg twice a day and lisinopril 10 mg daily.", ["Tylenol", "500 mg", "lisinopril"]),
+    ("A 45-year-old man with a headache since yesterday.", ["45-year-old", "yesterday"]),
+    ("Positive Babinski sign on the left, Bell's palsy last year.", ["Babinski", "Bell's palsy"]),
+    ("Blood pressure 140/90, pulse 88.", ["140/90", "88"]),
+])
+def test_clinical_words_survive(engine, text, keep):
+    masked = engine.mask(text, {}).text
+    for value in keep:
+        assert value in masked, masked
+
+
+def test_session_consistent_placeholders(engine):
+    names: dict[str, str] = {}
+    first = engine.mask("This is Maria Gonzalez, phone 07700 900 111.", names)
+    names.update(first.new_values)
+    second = engine.mask("Ms. Gonzalez called from 07700900111 again.", names)
+    assert second.new_values == {}
+    person = [p for p, v in names.items() if v == "Maria Gonzalez"][0]
+    assert person in first.text and person in second.text
+    phone = [p for p in names if p.startswith("[PHONE_")][0]
+    assert phone in second.text
+
+
+def test_words_are_masked_with_timings():
+    words = [{"text": " Hi", "start": 0.0, "end": 0.2}, {"text": " John", "start": 0.2, "end": 0.5},
+             {"text": " Smith,", "start": 0.5, "end": 0.9}, {"text": " sit", "start": 1.0, "end": 1.2}]
+
+    class Fake:
+        def mask(self, text, names):
+            from serve_app.engines.pii import apply_spans
+            start = text.index("John")
+            return apply_spans(text, [(start, start + len("John Smith"), "PERSON")], PseudonymMap(dict(names)), names)
+
+    masked, created = mask_segments(Fake(), [{"text": "Hi John Smith, sit", "words": words}], {})
+    seg = masked[0]
+    assert seg["text"] == "Hi [PERSON_1], sit"
+    assert [w["text"] for w in seg["words"]] == ["Hi", "[PERSON_1],", "sit"]
+    assert seg["words"][1]["start"] == 0.2 and seg["words"][1]["end"] == 0.9
+    assert created == {"[PERSON_1]": "John Smith"}
+
+
+def test_calendar_dates_versus_durations():
+    assert is_calendar_date("11/22/2000") and is_calendar_date("March 3rd 1950")
+    assert not any(map(is_calendar_date, ["two days", "last week", "2001", "36 year old", "May"]))
+
+
+def test_pseudonym_map_person_subsets():
+    m = PseudonymMap()
+    assert m.placeholder_for("PERSON", "John Smith") == ("[PERSON_1]", True)
+    assert m.placeholder_for("PERSON", "Mr. Smith")[0] == "[PERSON_1]"
+    assert m.placeholder_for("PERSON", "Jane Doe") == ("[PERSON_2]", True)
+    assert m.placeholder_for("PHONE_NUMBER", "07700 900 111")[0] == "[PHONE_1]"
+    assert m.placeholder_for("PHONE_NUMBER", "07700-900-111")[0] == "[PHONE_1]"
+    assert PseudonymMap(dict(m.values)).placeholder_for("PERSON", "Smith")[0] == "[PERSON_1]"

@@ -1,0 +1,180 @@
+"""Session store logic without Ray: order, idempotency, conflicts, gaps, durability."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from serve_app.errors import Conflict, NotFound, Overloaded
+from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.store import SessionStore
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture()
+def clock():
+    return Clock()
+
+
+@pytest.fixture()
+def store(tmp_path, clock):
+    return SessionStore(DiskJournal(tmp_path), max_pending_chunks=5, finish_grace_s=10, clock=clock)
+
+
+def put(store, sid, seq, data=None, owner="a"):
+    return store.put_chunk(owner, sid, seq, data or f"chunk{seq}".encode(), "audio/wav", 2.0, 1)
+
+
+def process(store, sid, segments_per_chunk=1):
+    """Act as the pipeline: commit work items until none is left."""
+    done = []
+    while True:
+        item = store.next_work(sid)
+        if item.kind == "chunk":
+            segs = [{"text": f"c{item.seq}", "start": item.offset, "end": item.offset + 1}] * segments_per_chunk
+            assert store.commit_chunk(sid, item.seq, item.offset, item.offset + 2.0, segs, None)
+            done.append(item.seq)
+        elif item.kind == "batch":
+            raw = store.batch_segments(sid, item.batch)
+            store.commit_batch(sid, item.batch, raw, {"[PERSON_1]": "Ann"})
+        elif item.kind == "flush":
+            store.commit_flush(sid, [], None)
+        elif item.kind == "finish":
+            store.mark_finished(sid)
+        elif item.kind == "skip_missing":
+            store.skip_missing(sid)
+        else:
+            return done, item.kind
+
+
+def test_chunks_apply_in_seq_order_and_wait_for_gaps(store):
+    sid = store.create_session("a")["session_id"]
+    for seq in (2, 0, 3):
+        put(store, sid, seq)
+    done, kind = process(store, sid)
+    assert done == [0] and kind == "idle"
+    assert store.get_state("a", sid)["chunks"]["missing"] == [1]
+    put(store, sid, 1)
+    done, _ = process(store, sid)
+    assert done == [1, 2, 3]
+    state = store.get_state("a", sid)
+    assert [s["text"] for s in state["segments"]] == ["c0", "c1", "c2", "c3"]
+    assert [s["id"] for s in state["segments"]] == ["s0", "s1", "s2", "s3"]
+    assert state["chunks"] == {"received": 4, "processed": 4, "missing": [], "failed": []}
+
+
+def test_repeat_is_noop_and_conflict_is_409(store):
+    sid = store.create_session("a")["session_id"]
+    assert put(store, sid, 0)["duplicate"] is False
+    before = store.get_state("a", sid)["last_event_id"]
+    assert put(store, sid, 0)["duplicate"] is True
+    assert store.get_state("a", sid)["last_event_id"] == before
+    with pytest.raises(Conflict) as info:
+        put(store, sid, 0, b"other bytes")
+    assert info.value.status_code == 409 and info.value.code == "chunk_conflict"
+
+
+def test_commit_is_idempotent(store):
+    sid = store.create_session("a")["session_id"]
+    put(store, sid, 0)
+    item = store.next_work(sid)
+    assert store.commit_chunk(sid, 0, item.offset, 2.0, [{"text": "x"}], None)
+    assert not store.commit_chunk(sid, 0, item.offset, 2.0, [{"text": "x"}], None)
+    assert len(store.get_state("a", sid)["segments"]) == 1
+
+
+def test_other_owner_sees_404(store):
+    sid = store.create_session("a")["session_id"]
+    for call in (lambda: store.get_state("b", sid), lambda: put(store, sid, 0, owner="b"),
+                 lambda: store.get_names("b", sid), lambda: store.delete_session("b", sid)):
+        with pytest.raises(NotFound):
+            call()
+    assert store.list_sessions("b") == []
+
+
+def test_backpressure(store):
+    sid = store.create_session("a")["session_id"]
+    for seq in range(1, 6):
+        put(store, sid, seq)  # seq 0 missing: nothing can be processed
+    with pytest.raises(Overloaded) as info:
+        put(store, sid, 6)
+    assert info.value.status_code == 503 and info.value.retry_after
+
+
+def test_finish_skips_gaps_after_grace(store, clock):
+    sid = store.create_session("a")["session_id"]
+    put(store, sid, 0)
+    put(store, sid, 2)
+    store.request_finish("a", sid)
+    done, kind = process(store, sid)
+    assert done == [0] and kind == "wait"
+    clock.t += 11
+    done, _ = process(store, sid)
+    state = store.get_state("a", sid)
+    assert done == [2] and state["status"] == "finished"
+    with pytest.raises(Conflict):
+        put(store, sid, 1)
+
+
+def test_everything_survives_a_restart(tmp_path, clock):
+    store = SessionStore(DiskJournal(tmp_path), clock=clock)
+    sid = store.create_session("a", idempotency_key="k1")["session_id"]
+    put(store, sid, 0)
+    put(store, sid, 1)
+    store.add_segments("a", sid, [{"text": "hello Ann"}], idempotency_key="b1")
+    process(store, sid)
+    put(store, sid, 2)  # acknowledged, not processed yet
+    before = store.get_state("a", sid)
+
+    again = SessionStore(DiskJournal(tmp_path), clock=clock)  # as after a crash
+    assert again.get_state("a", sid) == before
+    assert again.get_names("a", sid) == {"[PERSON_1]": "Ann"}
+    assert again.create_session("a", idempotency_key="k1")["session_id"] == sid
+    assert again.add_segments("a", sid, [{"text": "dup"}], idempotency_key="b1")["replayed"] is True
+    done, _ = process(again, sid)
+    assert done == [2]
+    assert [s["text"] for s in again.get_state("a", sid)["segments"]].count("c2") == 1
+
+
+def test_torn_journal_line_is_ignored(tmp_path, clock):
+    store = SessionStore(DiskJournal(tmp_path), clock=clock)
+    sid = store.create_session("a")["session_id"]
+    put(store, sid, 0)
+    with open(tmp_path / "sessions" / sid / "events.jsonl", "ab") as f:
+        f.write(b'{"id": 3, "type": "chunk_rec')  # crash mid-append
+    again = SessionStore(DiskJournal(tmp_path), clock=clock)
+    assert again.get_state("a", sid)["chunks"]["received"] == 1
+    put(again, sid, 1)
+    assert SessionStore(DiskJournal(tmp_path), clock=clock).get_state("a", sid)["chunks"]["received"] == 2
+
+
+def test_delete_erases_files(tmp_path, store):
+    sid = store.create_session("a")["session_id"]
+    put(store, sid, 0)
+    store.delete_session("a", sid)
+    assert not (tmp_path / "sessions" / sid).exists()
+    with pytest.raises(NotFound):
+        store.get_state("a", sid)
+
+
+def test_wait_events_long_polls_and_resumes(store):
+    sid = store.create_session("a")["session_id"]
+
+    async def scenario():
+        waiter = asyncio.create_task(store.wait_events("a", sid, after=1, timeout_s=5))
+        await asyncio.sleep(0.05)
+        put(store, sid, 0)
+        got = await waiter
+        assert [e["type"] for e in got["events"]] == ["chunk_received"] and not got["finished"]
+        everything = await store.wait_events("a", sid, after=0, timeout_s=0.01)
+        assert [e["id"] for e in everything["events"]] == [1, 2]
+        assert "owner" not in everything["events"][0]["data"]
+
+    asyncio.run(scenario())

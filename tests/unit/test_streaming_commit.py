@@ -1,0 +1,47 @@
+"""Which words are committed across chunk boundaries (no model needed)."""
+from serve_app.engines.asr import AsrSegment, Word, segment_from_words
+from serve_app.engines.streaming import decide_commit
+
+
+def seg(*words):
+    return segment_from_words([Word(t, s, e) for t, s, e in words])
+
+
+S1 = seg((" He", 0.1, 0.4), (" hoped", 0.4, 0.9))
+S2 = seg((" there", 1.3, 1.6), (" would", 1.6, 1.9))
+
+
+def test_words_near_the_end_are_held_back():
+    d = decide_commit([S1, S2], 0.0, 2.0, holdback_s=1.0, max_tail_s=12, final=False)
+    assert [s.text for s in d.segments] == ["He hoped"]
+    assert 0.9 <= d.cursor <= 1.3  # inside the pause before "there"
+
+
+def test_final_commits_everything():
+    d = decide_commit([S1, S2], 0.0, 2.0, 1.0, 12, final=True)
+    assert [s.text for s in d.segments] == ["He hoped", "there would"] and d.cursor == 2.0
+
+
+def test_no_cut_without_a_pause():
+    tight = seg((" out", 0.1, 0.9))
+    nxt = seg((" in", 0.9, 1.2), (" thick", 1.2, 3.0))
+    d = decide_commit([tight, nxt], 0.0, 3.5, 1.0, 12, final=False)
+    assert d.segments == [] and d.cursor == 0.0
+
+
+def test_long_tail_commits_word_by_word_at_a_pause():
+    words = [(f" w{i}", i * 1.0, i * 1.0 + 0.6) for i in range(15)]
+    d = decide_commit([seg(*words)], 0.0, 15.0, 1.0, max_tail_s=12, final=False)
+    committed = [w.text for s in d.segments for w in s.words]
+    assert committed == [f" w{i}" for i in range(14)]
+    assert 13.6 <= d.cursor <= 14.0
+
+
+def test_silence_only_moves_the_cursor_but_keeps_the_holdback():
+    d = decide_commit([], 4.0, 10.0, 1.0, 12, final=False)
+    assert d.segments == [] and d.cursor == 9.0
+
+
+def test_cursor_never_moves_back():
+    d = decide_commit([S1, S2], 0.5, 2.0, 1.0, 12, final=False)
+    assert d.cursor >= 0.5
