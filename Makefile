@@ -7,4 +7,4 @@ run: setup
 test: setup
 	bash scripts/test.sh
 bench: setup
-	bash scripts/bench.sh
+	. scripts/env.sh && python -m bench.bench_pii && python -m bench.bench_pipeline

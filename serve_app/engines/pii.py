@@ -38,6 +38,14 @@ _MONTH = (
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
 _MONTH_DATE = re.compile(rf"\b(?:{_MONTH})\b", re.IGNORECASE)
 _AGE_VALUE = re.compile(r"\d{1,3}")
+#: Drug stems and clinical suffixes: a "name" made only of such words is a drug
+#: or a finding that NER mistook for a person or place (atorvastatin, thyromegaly).
+_CLINICAL_WORD = re.compile(
+    r"^[a-z-]+(?:statin|pril|sartan|olol|azole|prazole|mab|nib|cillin|mycin|floxacin|cycline|dipine|"
+    r"tidine|triptan|parin|gliptin|gliflozin|glutide|semide|thiazide|oxetine|azepam|azolam|codone|"
+    r"profen|done|pine|pam|vir|megaly|itis|osis|emia|aemia|algia|ectomy|otomy|plasty|pathy|oma|"
+    r"uria|rrhea|rrhoea|plegia|paresis|trophy|scopy|gram|graphy)$"
+)
 
 
 def is_calendar_date(text: str) -> bool:
@@ -126,7 +134,9 @@ class PiiEngine:
         folded = re.sub(r"['’]s$", "", folded)
         if folded in self._allow:
             return False, entity
-        if entity in _NAME_LIKE and all(tok in self._allow for tok in folded.split()):
+        if entity in _NAME_LIKE and all(
+            tok in self._allow or _CLINICAL_WORD.match(tok) for tok in folded.split()
+        ):
             return False, entity
         if entity in ("DATE_TIME", "DATE"):
             return is_calendar_date(value), "DATE"

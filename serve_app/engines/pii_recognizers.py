@@ -17,6 +17,8 @@ __all__ = ["CuedValueRecognizer", "build_clinical_recognizers"]
 
 _CAP = r"[A-ZÀ-ÖØ-Ý][\wÀ-ÖØ-öø-ÿ'’-]*"
 _WORD = r"[\wÀ-ÖØ-öø-ÿ'’.-]+"
+# words that never sit between a house number and a street type ("30 miles on a road")
+_NOT_STREET_WORD = r"(?!(?:on|a|an|the|in|of|to|for|and|or|at|by|from|miles?|km|minutes?|hours?|times?|days?)\b)"
 _STREET_TYPES = (
     r"Street|St|Road|Rd|Avenue|Ave|Av|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|"
     r"Terrace|Crescent|Close|Trail|Parkway|Pkwy|Highway|Hwy|Square|Sq|Row|Radial|Circle|Cir|"
@@ -84,7 +86,7 @@ def build_clinical_recognizers() -> list[EntityRecognizer]:
         "street_address", "STREET_ADDRESS",
         [
             # 221B Baker Street, 5 North Oak Avenue
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_CAP}\s+){{0,3}}(?:{_STREET_TYPES})\b\.?",
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_NOT_STREET_WORD}{_CAP}\s+){{0,3}}(?:{_STREET_TYPES})\b\.?",
             # Skoanveien 226, 5720 Skoanveien 226, Hauptstraße 5
             rf"(?:\b\d{{1,5}}\s+)?\b{_CAP}(?:{_FOREIGN_SUFFIX})\s+\d{{1,5}}[A-Za-z]?\b\.?",
             # Erzsébet tér 19., 233 Erzsébet tér 19.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,10 @@ import yaml
 
 from tests.helpers.client import ScribeClient
 from tests.helpers.data import DEV, librispeech_clips, normalise, wav_chunks
+from tests.helpers.serve import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-clinician-token-123456"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServeRun:

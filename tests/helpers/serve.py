@@ -1,0 +1,91 @@
+"""Starting the real Serve app in-process (integration tests and the bench share it)."""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKENS = {"alice": "alice-token-0123456789", "bob": "bob-token-0123456789"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeApp:
+    """Handle on the running app: its URL and a way to restart it."""
+
+    def __init__(self, port: int, args: dict, data_dir: Path):
+        self.port, self.args, self.data_dir = port, args, data_dir
+        self.url = f"http://127.0.0.1:{port}"
+
+    def deploy(self) -> None:
+        from ray import serve
+
+        from serve_app.app import build_app
+
+        serve.run(build_app(self.args), name="scribe", route_prefix="/", blocking=False)
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("app did not become healthy")
+
+    def kill_everything(self) -> None:
+        """Kill the app and the session-store actor (as a crash would), then redeploy."""
+        import ray
+        from ray import serve
+
+        serve.delete("scribe")
+        store = ray.get_actor("scribe_session_store", namespace="scribe")
+        ray.kill(store, no_restart=True)
+        self.deploy()
+
+
+
+def start_serve_app(overrides: dict | None = None) -> ServeApp:
+    """Local Ray in a private temp dir, Serve on a free loopback port, the app from
+    serve_config.yaml's args (plus ``overrides``), two clinicians' tokens."""
+    import ray
+    from ray import serve
+
+    tmp = Path(tempfile.mkdtemp(prefix="scribe-it-"))
+    os.environ["SCRIBE_API_TOKENS"] = ",".join(f"{c}:{t}" for c, t in TOKENS.items())
+    os.environ["SCRIBE_DATA_DIR"] = str(tmp / "data")
+    os.environ["SCRIBE_HOME"] = str(tmp / "home")
+    os.environ["SCRIBE_SSE_PING_S"] = "1"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
+    args = yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]
+    for key, value in (overrides or {}).items():
+        args.setdefault(key, {}).update(value)
+    port = _free_port()
+    ray.init(address="local", _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
+             num_cpus=2, include_dashboard=False, namespace="serve")
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    app = ServeApp(port, args, tmp / "data")
+    app.deploy()
+    return app
+
+
+def stop_serve_app() -> None:
+    import ray
+    from ray import serve
+
+    serve.shutdown()
+    ray.shutdown()
