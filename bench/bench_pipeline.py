@@ -34,7 +34,7 @@ def bare_chunk_costs(chunks: list[bytes]) -> list[float]:
     from serve_app.engines.pii import PiiEngine, mask_segments
     from serve_app.engines.whisper_models import resolve_whisper_model
 
-    asr = FasterWhisperEngine(resolve_whisper_model("tiny.en", "/tmp"))
+    asr = FasterWhisperEngine(resolve_whisper_model("tiny.en", "/tmp"), beam_size=1)
     pii = PiiEngine()
     costs = []
     audio = np.zeros(0, dtype=np.float32)
