@@ -27,6 +27,6 @@ class ASR:
     async def ready(self) -> bool:
         return True
 
-    async def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> list[AsrSegment]:
+    async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
         """16 kHz mono float32 -> segments with word timings (seconds from sample 0)."""
-        return await asyncio.to_thread(self._engine.transcribe, samples, prompt)
+        return await asyncio.to_thread(self._engine.transcribe, samples)

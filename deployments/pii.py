@@ -26,8 +26,3 @@ class PII:
     async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]:
         """Mask segments against the session map; returns (masked, new placeholders)."""
         return await asyncio.to_thread(mask_segments, self._engine, segments, names)
-
-    async def mask_text(self, text: str, names: dict[str, str]) -> dict:
-        """Mask one text; returns ``{"text", "spans", "new_values"}``."""
-        result = await asyncio.to_thread(self._engine.mask, text, names)
-        return {"text": result.text, "spans": [s.__dict__ for s in result.spans], "new_values": result.new_values}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -22,11 +23,12 @@ from .engines.streaming import decide_commit
 __all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient"]
 
 log = logging.getLogger("scribe.pipeline")
+_PCM_CACHE_CHUNKS = 256  # about 32 MB of 2 s chunks
 
 
 class StoreClient(Protocol):
     async def next_work(self, sid: str): ...
-    async def chunk_info(self, sid: str, seqs: list[int]) -> list[dict]: ...
+    async def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict]: ...
     async def batch_segments(self, sid: str, batch: int) -> list[dict]: ...
     async def names(self, sid: str) -> dict[str, str]: ...
     async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None) -> bool: ...
@@ -60,9 +62,8 @@ def _buffer(chunks: Sequence[dict], start: float) -> np.ndarray:
     """Mono samples from session time ``start`` to the end of the last chunk."""
     parts = []
     for c in chunks:
-        samples = decode_audio(c["data"], c["content_type"]).mono()
         skip = int(round(max(0.0, start - c["offset_s"]) * TARGET_RATE))
-        parts.append(samples[skip:])
+        parts.append(c["samples"][skip:])
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
@@ -77,6 +78,9 @@ class SessionProcessor:
         self._running: dict[str, asyncio.Task] = {}
         self._again: set[str] = set()
         self._attempts: dict[tuple[str, int], int] = {}
+        # Decoded mono samples of recent chunks: a chunk is decoded again as left
+        # context and tail of the next steps, and chunks never change once stored.
+        self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
 
     def kick(self, sid: str) -> None:
         """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
@@ -86,12 +90,6 @@ class SessionProcessor:
             return
         self._running[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
 
-    async def drain(self, sid: str) -> None:
-        """Run ``sid``'s loop until it has nothing to do (used by tests and the bench)."""
-        self.kick(sid)
-        while (task := self._running.get(sid)) is not None and not task.done():
-            await task
-
     async def _loop(self, sid: str) -> None:
         try:
             while True:
@@ -99,8 +97,9 @@ class SessionProcessor:
                 progressed = await self.step(sid)
                 if not progressed and sid not in self._again:
                     return
-        except Exception:  # the periodic scan will retry; never log session text
-            log.exception("pipeline loop for a session stopped; will retry on next scan")
+        except Exception as exc:  # the periodic scan retries; only the type is logged (no PHI)
+            log.warning("pipeline loop for a session stopped (%s); will retry on next scan",
+                        type(exc).__name__)
         finally:
             self._running.pop(sid, None)
 
@@ -120,6 +119,20 @@ class SessionProcessor:
         else:
             return False
         return True
+
+    async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
+        """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""
+        fetch = [s for s in seqs if (sid, s) not in self._pcm]
+        chunks = await self._store.chunk_info(sid, seqs, with_data=fetch)
+        for c in chunks:
+            key = (sid, c["seq"])
+            if key not in self._pcm:
+                self._pcm[key] = decode_audio(c.pop("data"), c["content_type"]).mono()
+            self._pcm.move_to_end(key)
+            c["samples"] = self._pcm[key]
+        while len(self._pcm) > _PCM_CACHE_CHUNKS:
+            self._pcm.popitem(last=False)
+        return chunks
 
     async def _transcribe(self, chunks: list[dict], start: float, end: float, final: bool):
         """Decode ``[start - context, end)`` and decide what to commit after ``start``.
@@ -149,7 +162,7 @@ class SessionProcessor:
     async def _do_chunk(self, sid: str, item) -> None:
         seq = item.seq
         try:
-            chunks = await self._store.chunk_info(sid, list(item.tail_seqs) + [seq])
+            chunks = await self._chunks(sid, list(item.tail_seqs) + [seq])
             chunks[-1]["offset_s"] = item.offset
             start = min(item.cursor, item.offset)
             end = item.offset + chunks[-1]["duration_s"]
@@ -168,7 +181,7 @@ class SessionProcessor:
             self._attempts.pop((sid, seq), None)
 
     async def _do_flush(self, sid: str, item) -> None:
-        chunks = await self._store.chunk_info(sid, list(item.tail_seqs))
+        chunks = await self._chunks(sid, list(item.tail_seqs))
         end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
         decision = await self._transcribe(chunks, item.cursor, end, final=True)
         masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])

@@ -50,10 +50,8 @@ def segment_from_words(words: Sequence[Word]) -> AsrSegment:
 class AsrBackend(Protocol):
     """What the pipeline needs from an ASR engine."""
 
-    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> list[AsrSegment]:
-        """Transcribe 16 kHz mono float32 samples; times relative to sample 0.
-
-        ``prompt`` is preceding transcript text to condition the decoder on."""
+    def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
+        """Transcribe 16 kHz mono float32 samples; times relative to sample 0."""
         ...
 
 
@@ -90,11 +88,11 @@ class FasterWhisperEngine:
             condition_on_previous_text=False,
         )
 
-    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> list[AsrSegment]:
+    def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if samples.size == 0:
             return []
-        segments, _info = self._model.transcribe(samples, initial_prompt=prompt or None, **self._options)
+        segments, _info = self._model.transcribe(samples, **self._options)
         out = []
         for seg in segments:
             words = tuple(

@@ -75,9 +75,6 @@ class SessionState:
     def pending_chunks(self) -> int:
         return sum(1 for c in self.chunks.values() if c.status == "pending")
 
-    def has_work(self) -> bool:
-        return not self.finished and next_work(self, now=float("inf")).kind != "idle"
-
 
 @dataclass(frozen=True)
 class WorkItem:

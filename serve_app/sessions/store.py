@@ -227,7 +227,7 @@ class SessionStore:
     def sessions_with_work(self) -> list[str]:
         now = self._clock()
         return [sid for sid, s in self._sessions.items()
-                if not s.finished and next_work(s, now, self._grace).kind not in ("idle",)]
+                if not s.finished and next_work(s, now, self._grace).kind != "idle"]
 
     def next_work(self, sid: str) -> WorkItem:
         state = self._sessions.get(sid)
@@ -235,14 +235,17 @@ class SessionStore:
             return WorkItem("idle")
         return next_work(state, self._clock(), self._grace)
 
-    def chunk_info(self, sid: str, seqs: list[int]) -> list[dict[str, Any]]:
-        """Audio bytes and metadata of the chunks a work item needs."""
+    def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict[str, Any]]:
+        """Metadata of the chunks a work item needs, with the audio bytes of those
+        in ``with_data`` (all of them when ``None``)."""
         state = self._state(sid)
         out = []
         for seq in seqs:
             c = state.chunks[seq]
-            out.append({"seq": seq, "content_type": c.content_type, "offset_s": c.offset_s,
-                        "duration_s": c.duration_s, "data": self._journal.get_blob(sid, f"chunk-{seq:08d}")})
+            info = {"seq": seq, "content_type": c.content_type, "offset_s": c.offset_s, "duration_s": c.duration_s}
+            if with_data is None or seq in with_data:
+                info["data"] = self._journal.get_blob(sid, f"chunk-{seq:08d}")
+            out.append(info)
         return out
 
     def batch_segments(self, sid: str, batch: int) -> list[dict[str, Any]]:

@@ -34,9 +34,6 @@ def wav_chunks(path: Path, seconds: float = 2.0) -> list[bytes]:
     return out
 
 
-_NUMBERS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
-
-
 def normalise(text: str) -> str:
     """Lower-case, hyphens to spaces, punctuation dropped (Whisper vs LibriSpeech style)."""
     text = text.lower().replace("-", " ")

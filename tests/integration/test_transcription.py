@@ -5,7 +5,6 @@ import random
 from functools import lru_cache
 
 import jiwer
-import pytest
 
 from tests.helpers.data import DEV, librispeech_clips, normalise, wav_chunks
 

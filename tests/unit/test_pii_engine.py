@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.pii import PiiEngine, is_calendar_date, mask_segments, mask_words
+from serve_app.engines.pii import PiiEngine, is_calendar_date, mask_segments
 from serve_app.engines.pseudonyms import PseudonymMap
 
 

@@ -1,5 +1,5 @@
 """Which words are committed across chunk boundaries (no model needed)."""
-from serve_app.engines.asr import AsrSegment, Word, segment_from_words
+from serve_app.engines.asr import Word, segment_from_words
 from serve_app.engines.streaming import decide_commit
 
 

@@ -1,0 +1,92 @@
+"""The processing loop without Ray: real store and streaming policy, fake engines.
+
+Every second of test audio carries its own index in the sample values; the fake
+ASR "hears" one word per second, named by that index, so a lost or duplicated
+word at a chunk boundary shows up as a wrong word sequence.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+
+import numpy as np
+
+from serve_app.config import AsrConfig, PipelineConfig
+from serve_app.engines.asr import AsrSegment, Word
+from serve_app.pipeline import SessionProcessor
+from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.store import SessionStore
+
+RATE = 16000
+
+
+class FakeAsr:
+    async def transcribe(self, samples):
+        words = []
+        for k in range(len(samples) // RATE):
+            idx = round(samples[k * RATE + RATE // 2] * 32768 / 100)
+            words.append(Word(f" w{idx}", k + 0.2, k + 0.8))
+        partial = len(samples) % RATE
+        if partial > RATE // 2:  # a word cut by the chunk boundary is misheard
+            words.append(Word(" cut", len(samples) // RATE + 0.2, len(samples) / RATE))
+        return [AsrSegment(w.start, w.end, w.text.strip(), (w,)) for w in words]
+
+
+class FakePii:
+    async def mask_segments(self, segments, names):
+        return segments, {}
+
+
+class AsyncStore:
+    """The real store, called the way the actor client calls it, counting audio fetches."""
+
+    def __init__(self, store):
+        self.store = store
+        self.fetched: list[int] = []
+
+    def __getattr__(self, name):
+        method = getattr(self.store, name)
+
+        async def call(*args, **kwargs):
+            result = method(*args, **kwargs)
+            if name == "chunk_info":
+                self.fetched += [c["seq"] for c in result if "data" in c]
+            return result
+
+        return call
+
+
+def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0)
+    client = AsyncStore(store)
+    processor = SessionProcessor(client, FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0, context_s=3.0),
+                                 PipelineConfig())
+    sid = store.create_session("a")["session_id"]
+    # 2.5 s chunks so boundaries fall inside words
+    audio = np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)])
+    chunks = []
+    for start in range(0, len(audio), int(2.5 * RATE)):
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes(audio[start:start + int(2.5 * RATE)].tobytes())
+        chunks.append(buf.getvalue())
+
+    async def run():
+        for seq in [3, 0, 1, 5, 2, 4, 7, 6]:
+            store.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
+            while await processor.step(sid):
+                pass
+        store.request_finish("a", sid)
+        while await processor.step(sid):
+            pass
+
+    asyncio.run(run())
+    state = store.get_state("a", sid)
+    assert state["status"] == "finished"
+    words = [w["text"].strip() for s in state["segments"] for w in s["words"]]
+    assert words == [f"w{k}" for k in range(20)]
+    assert sorted(client.fetched) == list(range(8))  # each chunk's audio crossed once
