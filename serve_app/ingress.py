@@ -32,7 +32,8 @@ class Ingress:
                  sse_ping_s: float):
         cfg = AppArgs.model_validate(args)
         self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
-        self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline))
+        self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline,
+                                                                 cfg.notes.enabled))
         self._pipeline = pipeline
         self._sse_ping_s = sse_ping_s
         checks = {

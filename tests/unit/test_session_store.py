@@ -46,6 +46,10 @@ def process(store, sid, segments_per_chunk=1):
             store.commit_batch(sid, item.batch, raw, {"[PERSON_1]": "Ann"})
         elif item.kind == "flush":
             store.commit_flush(sid, [], None)
+        elif item.kind == "final_note":
+            note = {"subjective": [{"id": "n0", "text": "x", "citations": ["s0"]}],
+                    "objective": [], "assessment": [], "plan": []}
+            assert store.commit_note(sid, item.basis, note, final=True)
         elif item.kind == "finish":
             store.mark_finished(sid)
         elif item.kind == "skip_missing":

@@ -1,0 +1,75 @@
+"""Notes deployment: masked segments in, a checked SOAP note out.
+
+A thin Serve wrapper around :class:`serve_app.engines.note_writer.NoteWriter`
+and the engine named by ``notes.backend``.  ``max_ongoing_requests`` is high
+on purpose: concurrent sessions' requests reach the one vLLM engine together
+and are decoded in the same batches.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from ray import serve
+
+from serve_app.config import NotesConfig
+from serve_app.engines.note_writer import NoteWriter, WriterSettings
+
+__all__ = ["Notes", "build_note_engine"]
+
+log = logging.getLogger("ray.serve")
+
+
+def _vllm_work_dirs(work_dir: Path) -> None:
+    """Keep vLLM's sockets, temp files and compile caches in this deployment's own directory."""
+    for var, sub in (("TMPDIR", "tmp"), ("VLLM_RPC_BASE_PATH", "rpc"), ("VLLM_CACHE_ROOT", "cache")):
+        path = work_dir / sub
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault(var, str(path))
+
+
+def build_note_engine(cfg: NotesConfig, model_cache: str, device: str):
+    """The engine ``cfg.backend`` names (imports only what that backend needs)."""
+    if cfg.backend == "openai":
+        from serve_app.engines.openai_note_engine import OpenAINoteEngine
+
+        if not cfg.base_url:
+            raise ValueError("notes.backend 'openai' needs notes.base_url")
+        return OpenAINoteEngine(cfg.base_url, cfg.model, cfg.api_key_env, cfg.timeout_s, cfg.temperature)
+    from serve_app.engines.llm_models import resolve_note_model
+    from serve_app.engines.vllm_note_engine import VllmNoteEngine
+
+    if device == "cpu":
+        _vllm_work_dirs(Path(model_cache) / "vllm-work")
+    model_dir = resolve_note_model(cfg.model, model_cache)
+    return VllmNoteEngine(str(model_dir), max_model_len=cfg.max_model_len, max_num_seqs=cfg.max_num_seqs,
+                          gpu_memory_utilization=cfg.gpu_memory_utilization, temperature=cfg.temperature,
+                          enforce_eager=cfg.enforce_eager)
+
+
+def writer_settings(cfg: NotesConfig) -> WriterSettings:
+    return WriterSettings(mode=cfg.mode, max_items=cfg.max_items, max_item_chars=cfg.max_item_chars,
+                          max_tokens=cfg.max_tokens, min_support=cfg.min_support)
+
+
+@serve.deployment(name="Notes")
+class Notes:
+    def __init__(self, notes_config: dict, model_cache: str, device: str):
+        cfg = NotesConfig(**notes_config)
+        self._engine = build_note_engine(cfg, model_cache, device)
+        self._writer = NoteWriter(self._engine, settings=writer_settings(cfg))
+        log.info("Notes ready: backend=%s device=%s mode=%s", cfg.backend, device, cfg.mode)
+
+    async def ready(self) -> bool:
+        return True
+
+    async def write(self, segments: list[dict]) -> dict:
+        """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``)."""
+        return await self._writer.write(segments)
+
+    async def __del__(self):
+        try:
+            await self._engine.close()
+        except Exception:  # shutting down anyway
+            pass
