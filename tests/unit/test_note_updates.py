@@ -81,7 +81,7 @@ def test_updater_debounces_and_keeps_one_generation_in_flight(tmp_path):
     sid = store.create_session("a")["session_id"]
 
     async def run():
-        for text in ("I have had a cough for two weeks.", "It is worse at night.", "No fever at all though."):
+        for text in ("I have had a cough for two weeks.", "The cough is much worse at night when lying down.", "No fever at all though."):
             _add_text(store, sid, text)
             updater.kick(sid)
             await asyncio.sleep(0.05)  # segments arrive faster than the debounce
