@@ -64,9 +64,10 @@ class Notes:
     async def ready(self) -> bool:
         return True
 
-    async def write(self, segments: list[dict]) -> dict:
-        """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``)."""
-        return await self._writer.write(segments)
+    async def write(self, segments: list[dict], fresh: bool = False) -> dict:
+        """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
+        ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""
+        return await self._writer.write(segments, fresh=fresh)
 
     async def __del__(self):
         try:

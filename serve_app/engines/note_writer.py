@@ -80,16 +80,17 @@ class NoteWriter:
             log.warning("note request not generated: %s", type(exc).__name__)
             return None
 
-    async def _section_mode(self, section: str, facts: list[Fact], checker: CitationChecker) -> SectionResult:
+    async def _section_mode(self, section: str, facts: list[Fact], checker: CitationChecker,
+                            fresh: bool) -> SectionResult:
         st = self.settings
         labels = sorted({f.label for f in facts}, key=lambda x: int(x[1:]) if x[1:].isdigit() else x)
         raw = await self._ask(self.prompts.section_messages(section, facts),
                               section_schema(labels, st.max_items, st.max_item_chars), st.max_tokens)
         return checker.check(raw) if raw is not None else SectionResult(schema_valid=False)
 
-    async def _rewrite(self, section: str, fact: Fact, schema: dict[str, Any]) -> str | None:
+    async def _rewrite(self, section: str, fact: Fact, schema: dict[str, Any], fresh: bool) -> str | None:
         key = (section, fact.role, fact.text)
-        if key in self._rewrites:
+        if key in self._rewrites and not fresh:
             self._rewrites.move_to_end(key)
             return self._rewrites[key]
         raw = await self._ask(self.prompts.fact_messages(section, fact), schema, max(32, self.settings.max_tokens // 4))
@@ -99,10 +100,11 @@ class NoteWriter:
                 self._rewrites.popitem(last=False)
         return raw
 
-    async def _fact_mode(self, section: str, facts: list[Fact], checker: CitationChecker) -> SectionResult:
+    async def _fact_mode(self, section: str, facts: list[Fact], checker: CitationChecker,
+                         fresh: bool) -> SectionResult:
         st = self.settings
         schema = fact_schema(st.max_item_chars)
-        answers = await asyncio.gather(*(self._rewrite(section, f, schema) for f in facts))
+        answers = await asyncio.gather(*(self._rewrite(section, f, schema, fresh) for f in facts))
         result, seen = SectionResult(), set()
         for fact, raw in zip(facts, answers):
             if raw is None:
@@ -112,8 +114,11 @@ class NoteWriter:
                 checker.check_rewrite(raw, fact, result, seen)
         return result
 
-    async def write(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        """``{"note": {...}, "stats": {...}}`` for the masked ``segments`` (``id``, ``text``, ``role``)."""
+    async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> dict[str, Any]:
+        """``{"note": {...}, "stats": {...}}`` for the masked ``segments`` (``id``, ``text``, ``role``).
+
+        ``fresh`` asks the model about every fact again (benchmarks), ignoring rewrites cached
+        from earlier versions of the note."""
         if self._engine is None:
             raise RuntimeError("NoteWriter has no engine")
         facts = self.facts(segments)
@@ -121,7 +126,7 @@ class NoteWriter:
         checker = CitationChecker(segments, all_facts, self.settings.min_support)
         run = self._fact_mode if self.settings.mode == "fact" else self._section_mode
         results = await asyncio.gather(*(
-            run(s, facts[s], checker) if facts[s] else _empty() for s in SECTIONS
+            run(s, facts[s], checker, fresh) if facts[s] else _empty() for s in SECTIONS
         ))
         by_section = dict(zip(SECTIONS, results))
         note = number_items({s: r.items for s, r in by_section.items()})
