@@ -50,7 +50,8 @@ def build_note_engine(cfg: NotesConfig, model_cache: str, device: str):
 
 def writer_settings(cfg: NotesConfig) -> WriterSettings:
     return WriterSettings(mode=cfg.mode, max_items=cfg.max_items, max_item_chars=cfg.max_item_chars,
-                          max_tokens=cfg.max_tokens, min_support=cfg.min_support)
+                          max_tokens=cfg.max_tokens, min_support=cfg.min_support,
+                          fallback_to_fact=cfg.fallback_to_fact)
 
 
 @serve.deployment(name="Notes")

@@ -39,9 +39,10 @@ def _summary(report: dict) -> str:
             if isinstance(value, dict) and "rouge1" in value:
                 extra = ""
                 if "schema_valid_rate" in value:
-                    extra = (f"   schema-valid {value['schema_valid_rate']:.2%} of {value['sections_asked']} answers,"
+                    extra = (f"   schema-valid {value['schema_valid_rate']:.2%} of {value['answers']} answers,"
                              f" items kept {value['items_kept']} repaired {value['items_repaired']}"
-                             f" dropped {value['items_dropped']}, empty notes {value['empty_notes']}")
+                             f" fallback {value['items_fallback']} dropped {value['items_dropped']},"
+                             f" empty notes {value['empty_notes']}")
                 lines.append(f"  {key:<16} {value['rouge1']:6.2f} / {value['rouge2']:6.2f} / {value['rougeLsum']:6.2f}{extra}")
     return "\n".join(lines)
 

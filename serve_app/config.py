@@ -155,6 +155,10 @@ class NotesConfig(_Strict):
     min_support: float = Field(
         0.5, ge=0, le=1, description="Content-word overlap an item needs with what it cites, or it is dropped.",
     )
+    fallback_to_fact: bool = Field(
+        True, description="Fact mode: a rewrite that drifts from its fact is replaced by the fact's own "
+        "(masked) words instead of being dropped.",
+    )
     base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. http://llm:8000/v1.")
     api_key_env: str | None = Field(None, description="Environment variable holding that server's API key.")
     timeout_s: float = Field(120.0, gt=0, description="Per-request timeout for the openai backend.")

@@ -98,12 +98,16 @@ def _validity(records: list[dict[str, Any]], key: str) -> dict[str, Any]:
     stats = [r[key]["stats"] for r in records]
     asked = sum(s["sections_asked"] for s in stats)
     valid = sum(s["sections_schema_valid"] for s in stats)
+    answers = sum(s["answers"] for s in stats)
     return {
-        "schema_valid_rate": round(valid / asked, 4) if asked else None,
+        "schema_valid_rate": round(sum(s["answers_schema_valid"] for s in stats) / answers, 4) if answers else None,
+        "answers": answers,
         "sections_asked": asked,
+        "sections_all_valid": valid,
         "items_kept": sum(s["items_kept"] for s in stats),
         "items_repaired": sum(s["items_repaired"] for s in stats),
         "items_dropped": sum(s["items_dropped"] for s in stats),
+        "items_fallback": sum(s["items_fallback"] for s in stats),
         "empty_notes": sum(1 for r in records if not render(r[key]["note"])),
     }
 

@@ -11,8 +11,9 @@ that hold its content:
 * otherwise (and for empty or repeated text) the item is dropped.
 
 In ``fact`` mode (:meth:`CitationChecker.check_rewrite`) an item rewrites
-one fact and cites that fact's segments; it is dropped unless it shares
-``min_support`` of its content words with the fact (the model added things).
+one fact and cites that fact's segments; unless it shares ``min_support`` of
+its content words with the fact (the model added or lost things) it is
+dropped, or replaced by the fact's own words when fallback is on.
 The counts of each outcome are returned so evaluation can report them.
 """
 from __future__ import annotations
@@ -41,7 +42,10 @@ class SectionResult:
     kept: int = 0
     repaired: int = 0
     dropped: int = 0
+    fallback: int = 0
     bad_citations: int = 0
+    answers: int = 0
+    answers_valid: int = 0
 
 
 class CitationChecker:
@@ -79,27 +83,38 @@ class CitationChecker:
                 best, score = f, s
         return (list(best.segment_ids) if best else []), score
 
-    def check_rewrite(self, raw: str | dict, fact: Fact, result: SectionResult, seen: set[str]) -> None:
+    def check_rewrite(self, raw: str | dict | None, fact: Fact, result: SectionResult, seen: set[str],
+                      fallback: bool = False) -> None:
         """Check one rewritten fact (``{"text": ...}``): it cites the fact's segments and must
-        share at least ``min_support`` of its content words with the fact, or it is dropped."""
+        share at least ``min_support`` of its content words with the fact.  Otherwise the
+        item is dropped, or with ``fallback`` the fact's own (masked) words are kept instead."""
+        result.answers += 1
+        text = None
         try:
             data = json.loads(raw) if isinstance(raw, str) else raw
             text = " ".join(str(data["text"]).split())
+            result.answers_valid += 1
         except (ValueError, KeyError, TypeError):
             result.schema_valid = False
+        key = " ".join(content_words(text or ""))
+        if key in seen:
             result.dropped += 1
             return
-        key = " ".join(content_words(text))
-        if not key or key in seen or support(text, fact.text) < self._min_support:
-            result.dropped += 1
-            return
+        if text is None or not key or support(text, fact.text) < self._min_support:
+            key = " ".join(content_words(fact.text))
+            if not fallback or key in seen:
+                result.dropped += 1
+                return
+            text = fact.text
+            result.fallback += 1
+        else:
+            result.kept += 1
         seen.add(key)
-        result.kept += 1
         result.items.append({"text": text, "citations": list(fact.segment_ids)})
 
     def check(self, raw: str | dict) -> SectionResult:
         """Parse ``raw`` (``{"items": [...]}``) and check each item."""
-        result = SectionResult()
+        result = SectionResult(answers=1)
         try:
             data = json.loads(raw) if isinstance(raw, str) else raw
             items = data["items"]
@@ -108,6 +123,7 @@ class CitationChecker:
         except (ValueError, KeyError, TypeError):
             result.schema_valid = False
             return result
+        result.answers_valid = 1
         seen: set[str] = set()
         for item in items:
             if not isinstance(item, dict):

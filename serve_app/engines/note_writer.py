@@ -40,6 +40,7 @@ class WriterSettings:
     max_item_chars: int = 200   # characters per item the schemas allow
     max_tokens: int = 384       # answer tokens per section request (a fact gets a quarter)
     min_support: float = 0.5    # content-word overlap an item needs with the fact(s) it cites
+    fallback_to_fact: bool = True  # fact mode: a drifted rewrite is replaced by the fact's own words
 
 
 def number_items(sections: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -86,7 +87,7 @@ class NoteWriter:
         labels = sorted({f.label for f in facts}, key=lambda x: int(x[1:]) if x[1:].isdigit() else x)
         raw = await self._ask(self.prompts.section_messages(section, facts),
                               section_schema(labels, st.max_items, st.max_item_chars), st.max_tokens)
-        return checker.check(raw) if raw is not None else SectionResult(schema_valid=False)
+        return checker.check(raw) if raw is not None else SectionResult(schema_valid=False, answers=1)
 
     async def _rewrite(self, section: str, fact: Fact, schema: dict[str, Any], fresh: bool) -> str | None:
         key = (section, fact.role, fact.text)
@@ -107,11 +108,7 @@ class NoteWriter:
         answers = await asyncio.gather(*(self._rewrite(section, f, schema, fresh) for f in facts))
         result, seen = SectionResult(), set()
         for fact, raw in zip(facts, answers):
-            if raw is None:
-                result.schema_valid = False
-                result.dropped += 1
-            else:
-                checker.check_rewrite(raw, fact, result, seen)
+            checker.check_rewrite(raw, fact, result, seen, fallback=st.fallback_to_fact)
         return result
 
     async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> dict[str, Any]:
@@ -139,6 +136,9 @@ class NoteWriter:
             "items_kept": sum(r.kept for r in results),
             "items_repaired": sum(r.repaired for r in results),
             "items_dropped": sum(r.dropped for r in results),
+            "items_fallback": sum(r.fallback for r in results),
+            "answers": sum(r.answers for r in results),
+            "answers_schema_valid": sum(r.answers_valid for r in results),
             "bad_citations": sum(r.bad_citations for r in results),
         }
         return {"note": note, "stats": stats}
