@@ -100,6 +100,11 @@ def test_rewrite_that_drifts_from_its_fact_is_dropped():
     assert [i["citations"] for i in result.items] == [["s7"]]
     assert result.dropped == 2 and not result.schema_valid
     assert support("meloxicam daily", "prescribe meloxicam 15 mg once a day") == 0.5
+    fallback, seen = SectionResult(), set()
+    checker.check_rewrite('{"text": "Start insulin glargine 10 units nightly."}', plan, fallback, seen, fallback=True)
+    checker.check_rewrite(None, plan, fallback, seen, fallback=True)  # same fact again: not repeated
+    assert [(i["text"], i["citations"]) for i in fallback.items] == [(plan.text, ["s7"])]
+    assert (fallback.fallback, fallback.dropped, fallback.answers, fallback.answers_valid) == (1, 1, 2, 1)
 
 
 @pytest.mark.parametrize("mode", ["fact", "section"])
