@@ -20,6 +20,20 @@ NOTE = {"subjective": [{"id": "n0", "text": "Back pain.", "citations": ["s0"]}],
         "objective": [], "assessment": [], "plan": []}
 
 
+class Client:
+    """The real store called the way the actor client calls it (``await client.method(...)``)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        method = getattr(self._store, name)
+
+        async def call(*a, **k):
+            return method(*a, **k)
+        return call
+
+
 def _store(tmp_path):
     return SessionStore(DiskJournal(tmp_path), finish_grace_s=0)
 
@@ -69,15 +83,7 @@ def test_updater_debounces_and_keeps_one_generation_in_flight(tmp_path):
             Notes.calls += 1
             return await writer.write(segments)
 
-    class Client:
-        def __getattr__(self, name):
-            method = getattr(store, name)
-
-            async def call(*a, **k):
-                return method(*a, **k)
-            return call
-
-    updater = NoteUpdater(Client(), Notes(), NotesConfig(debounce_s=0.2, max_delay_s=1.0))
+    updater = NoteUpdater(Client(store), Notes(), NotesConfig(debounce_s=0.2, max_delay_s=1.0))
     sid = store.create_session("a")["session_id"]
 
     async def run():
@@ -109,20 +115,12 @@ def test_processor_finishes_after_the_final_note_or_after_it_keeps_failing(tmp_p
 
     store = _store(tmp_path)
 
-    class Client:
-        def __getattr__(self, name):
-            method = getattr(store, name)
-
-            async def call(*a, **k):
-                return method(*a, **k)
-            return call
-
     class Pii:
         async def mask_segments(self, segments, names):
             return segments, {}
 
-    updater = NoteUpdater(Client(), Broken(), NotesConfig())
-    processor = SessionProcessor(Client(), None, Pii(), AsrConfig(), PipelineConfig(max_attempts=2), updater)
+    updater = NoteUpdater(Client(store), Broken(), NotesConfig())
+    processor = SessionProcessor(Client(store), None, Pii(), AsrConfig(), PipelineConfig(max_attempts=2), updater)
     sid = store.create_session("a")["session_id"]
     store.add_segments("a", sid, [{"text": "My knee hurts."}])
     store.request_finish("a", sid)
