@@ -91,9 +91,17 @@ def _first_item(app_url: str, segments: list[dict], interval_s: float = 1.0) -> 
 
 
 def main() -> None:
+    import argparse
+
     from ray import serve
 
-    app = start_serve_app()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--notes", default="{}", help="JSON overrides of the notes config, e.g. "
+                        '\'{"cpu_threads_bind": "1"}\'')
+    parser.add_argument("--out", default="notes.json", help="file name under bench/results")
+    args = parser.parse_args()
+    overrides = json.loads(args.notes)
+    app = start_serve_app({"notes": overrides} if overrides else None)
     try:
         handle = serve.get_deployment_handle("Notes", app_name="scribe")
         sessions = _sessions(8)
@@ -103,8 +111,9 @@ def main() -> None:
             json.loads((DEV / "aci_bench.jsonl").read_text().splitlines()[2])["dialogue"]))
     finally:
         stop_serve_app()
+    results["notes_overrides"] = overrides
     OUT.mkdir(exist_ok=True)
-    (OUT / "notes.json").write_text(json.dumps(results, indent=1))
+    (OUT / args.out).write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
 
 
