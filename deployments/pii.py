@@ -6,7 +6,7 @@ import asyncio
 from ray import serve
 
 from serve_app.config import PiiConfig
-from serve_app.engines.pii import PiiEngine, load_allow_list, mask_segments
+from serve_app.engines.pii import PiiEngine, mask_segments
 
 __all__ = ["PII"]
 
@@ -16,9 +16,7 @@ class PII:
     """Wraps :class:`PiiEngine`; spaCy and Presidio load once per replica."""
 
     def __init__(self, config: dict):
-        cfg = PiiConfig(**config)
-        self._engine = PiiEngine(cfg.spacy_model, cfg.score_threshold,
-                                 load_allow_list(cfg.allow_list_path), cfg.mask_ages_over)
+        self._engine = PiiEngine.from_config(PiiConfig(**config))
 
     async def ready(self) -> bool:
         return True

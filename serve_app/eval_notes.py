@@ -63,10 +63,9 @@ def rouge(predictions: list[str], references: list[str]) -> dict[str, float]:
 
 
 def _mask(records: list[dict[str, Any]], pii_config) -> None:
-    from .engines.pii import PiiEngine, load_allow_list, mask_segments
+    from .engines.pii import PiiEngine, mask_segments
 
-    engine = PiiEngine(pii_config.spacy_model, pii_config.score_threshold,
-                       load_allow_list(pii_config.allow_list_path), pii_config.mask_ages_over)
+    engine = PiiEngine.from_config(pii_config)
     for rec in records:
         rec["segments"], _ = mask_segments(engine, rec["segments"], {})
 

@@ -87,6 +87,3 @@ class NoteUpdater:
     async def final(self, sid: str, basis: int) -> bool:
         """Write and commit the finished note from input revision ``basis``."""
         return await self._update(sid, final=True, basis=basis)
-
-    def forget(self, sid: str) -> None:
-        self._locks.pop(sid, None)

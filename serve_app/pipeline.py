@@ -80,6 +80,7 @@ class SessionProcessor:
         self._running: dict[str, asyncio.Task] = {}
         self._again: set[str] = set()
         self._attempts: dict[tuple[str, int], int] = {}
+        self._note_attempts: dict[tuple[str, int], int] = {}
         # Decoded mono samples of recent chunks: a chunk is decoded again as left
         # context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
@@ -127,21 +128,21 @@ class SessionProcessor:
         return True
 
     async def _do_final_note(self, sid: str, basis: int) -> None:
-        key = (sid, -1 - basis)  # attempts are counted per input revision
+        key = (sid, basis)  # final-note attempts are counted per input revision
         if self._notes is None:  # store and pipeline disagree on notes: finish without one
             await self._store.note_failed(sid, basis, "notes_disabled")
             return
         try:
             await self._notes.final(sid, basis)
-            self._attempts.pop(key, None)
+            self._note_attempts.pop(key, None)
         except Exception as exc:
-            attempts = self._attempts.get(key, 0) + 1
-            self._attempts[key] = attempts
+            attempts = self._note_attempts.get(key, 0) + 1
+            self._note_attempts[key] = attempts
             if attempts < self._config.max_attempts:
                 raise
             log.warning("final note failed %d times (%s); finishing without it", attempts, type(exc).__name__)
             await self._store.note_failed(sid, basis, type(exc).__name__)
-            self._attempts.pop(key, None)
+            self._note_attempts.pop(key, None)
 
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""

@@ -128,6 +128,11 @@ class PiiEngine:
         self._allow = allow_list if allow_list is not None else load_allow_list()
         self._max_age = mask_ages_over
 
+    @classmethod
+    def from_config(cls, cfg) -> "PiiEngine":
+        """Build from a :class:`serve_app.config.PiiConfig` (the one place its fields are read)."""
+        return cls(cfg.spacy_model, cfg.score_threshold, load_allow_list(cfg.allow_list_path), cfg.mask_ages_over)
+
     def _keep(self, entity: str, value: str) -> tuple[bool, str]:
         """Decide whether a detected span is PHI; returns (keep, entity type to use)."""
         folded = value.casefold().strip(" .,;:!?'\"")

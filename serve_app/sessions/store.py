@@ -316,7 +316,6 @@ class SessionStore:
         return {
             "basis": state.input_revision,
             "note_basis": state.note_basis,
-            "note_version": state.note_version,
             "note_final": state.note_final,
             "finish_requested": state.finish_requested_at is not None,
             "finished": state.finished,
