@@ -5,6 +5,7 @@
     scribe prepare-models                 # convert the packaged note model into the model cache
     scribe eval notes [--limit N] [--modes fact,section] [--out FILE]
     scribe eval citations FILE            # citation precision over a labelled sample
+    scribe fit roles [--data DIR]         # fit the shipped role model on ../shared/data/train
 """
 from __future__ import annotations
 
@@ -78,6 +79,15 @@ def _eval_citations(args) -> int:
     return 0
 
 
+def _fit_roles(args) -> int:
+    from .role_fit import fit_roles
+
+    card = fit_roles(Path(args.data), Path(args.out), cv=not args.no_cv,
+                     cache=Path(args.cache) if args.cache else None)
+    print(json.dumps(card, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scribe")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     cit = ev.add_parser("citations", help="citation precision over a labelled sample")
     cit.add_argument("file")
     cit.set_defaults(func=_eval_citations)
+    fit = sub.add_parser("fit", help="fit shipped models").add_subparsers(dest="what", required=True)
+    roles = fit.add_parser("roles", help="the text role model, on data/train")
+    roles.add_argument("--data", default=str(DEFAULT_DATA.parent), help="folder holding train/ and dev/")
+    roles.add_argument("--out", default=str(Path(__file__).parent / "resources" / "role_model.skops"))
+    roles.add_argument("--cache", default=None, help="keep the masked corpus in this JSON file (re-fits skip masking)")
+    roles.add_argument("--no-cv", action="store_true", help="skip the grouped cross-validation")
+    roles.set_defaults(func=_fit_roles)
     args = parser.parse_args(argv)
     return args.func(args)
 
