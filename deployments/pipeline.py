@@ -1,4 +1,4 @@
-"""Pipeline deployment: runs each session's chunks through ASR and PII in order,
+"""Pipeline deployment: runs each session's chunks through ASR, PII and Roles in order,
 and keeps each session's note up to date (:class:`~serve_app.note_updater.NoteUpdater`).
 
 It is kicked by the ingress after every accepted chunk or batch, and scans the
@@ -40,7 +40,7 @@ class _HandleClient:
 
 @serve.deployment(name="Pipeline")
 class Pipeline:
-    async def __init__(self, asr, pii, notes, asr_config: dict, pipeline_config: dict, store_config: dict,
+    async def __init__(self, asr, pii, notes, roles, asr_config: dict, pipeline_config: dict, store_config: dict,
                  limits: dict, notes_config: dict, data_dir: str):
         self._config = PipelineConfig(**pipeline_config)
         notes_cfg = NotesConfig(**notes_config)
@@ -49,7 +49,8 @@ class Pipeline:
         self._store = ActorStoreClient(actor)
         self._notes = NoteUpdater(self._store, _HandleClient(notes), notes_cfg) if notes is not None else None
         self._processor = SessionProcessor(self._store, _HandleClient(asr), _HandleClient(pii),
-                                           AsrConfig(**asr_config), self._config, self._notes)
+                                           AsrConfig(**asr_config), self._config, self._notes,
+                                           _HandleClient(roles) if roles is not None else None)
         self._scanner = asyncio.get_running_loop().create_task(self._scan())
 
     async def _scan(self) -> None:
@@ -68,5 +69,7 @@ class Pipeline:
         return True
 
     async def kick(self, sid: str) -> None:
-        """Start (or nudge) the loop for ``sid``; returns at once."""
+        """Start (or nudge) the loop for ``sid``, and its note updater; returns at once."""
         self._processor.kick(sid)
+        if self._notes is not None:
+            self._notes.kick(sid)

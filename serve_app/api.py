@@ -146,9 +146,9 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
         return await service.add_segments(who, sid, body, idempotency_key)
 
     @app.patch("/v1/sessions/{sid}/segments/{segment_id}", status_code=200)
-    async def correct_role(sid: str, segment_id: str, who: str = Depends(clinician)):
-        await store.session_exists(who, sid)
-        return _error(501, "not_implemented", "Role correction arrives with role inference.")
+    async def correct_role(sid: str, segment_id: str, request: Request, who: str = Depends(clinician)):
+        body = await read_body(request, limits.max_json_bytes)
+        return await service.correct_role(who, sid, segment_id, body)
 
     @app.post("/v1/sessions/{sid}/finish", status_code=202, response_model=FinishAccepted)
     async def finish(sid: str, who: str = Depends(clinician)):

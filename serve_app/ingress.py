@@ -28,7 +28,7 @@ log = logging.getLogger("ray.serve")
 class Ingress:
     """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
 
-    def __init__(self, pipeline, asr, pii, args: dict, data_dir: str, dev_token_path: str | None,
+    def __init__(self, pipeline, asr, pii, roles, args: dict, data_dir: str, dev_token_path: str | None,
                  sse_ping_s: float):
         cfg = AppArgs.model_validate(args)
         self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
@@ -42,6 +42,8 @@ class Ingress:
             "PII": lambda: pii.ready.remote(),
             "Pipeline": lambda: pipeline.ready.remote(),
         }
+        if roles is not None:
+            checks["Roles"] = lambda: roles.ready.remote()
         self._service = ScribeService(self._store, self._kick, cfg.limits, checks)
 
     def _kick(self, sid: str) -> None:

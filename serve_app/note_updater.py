@@ -5,7 +5,8 @@ While a session records, every commit of new segments (or a role correction)
 ``debounce_s`` (but no longer than ``max_delay_s`` after the first change),
 then writes a draft from the current input revision and commits it as the next
 ``note_version``.  On ``finish`` the session processor asks for the final note
-(:meth:`NoteUpdater.final`).  A per-session lock means at most one generation
+(:meth:`NoteUpdater.final`); a role corrected after the session finished gets
+a new final note the same way a draft is written.  A per-session lock means at most one generation
 is ever in flight for a session; different sessions generate concurrently so
 the engine batches them.  Commits are fenced by the store, so a stale or
 repeated generation changes nothing.
@@ -72,9 +73,11 @@ class NoteUpdater:
         lock = self._locks.setdefault(sid, asyncio.Lock())
         async with lock:
             inputs = await self._store.note_inputs(sid)
-            if inputs["finished"]:
-                return False
-            if final:
+            if inputs["finished"]:  # only a correction after finish brings a finished session here
+                if inputs["basis"] <= inputs["note_basis"]:
+                    return False
+                final = True
+            elif final:
                 if basis is not None and inputs["basis"] != basis:
                     return False  # the input changed again; the processor will ask anew
                 if inputs["note_final"] and inputs["note_basis"] == inputs["basis"]:

@@ -1,8 +1,8 @@
-"""The per-session processing loop: chunks -> ASR -> PII -> segments in order.
+"""The per-session processing loop: chunks -> ASR -> PII -> roles -> segments in order.
 
 :class:`SessionProcessor` holds no durable state.  It asks the store what the
 next step of a session is (:func:`serve_app.sessions.model.next_work`), does it
-with the ASR and PII services, and commits the result; commits are idempotent,
+with the ASR, PII and Roles services, and commits the result; commits are idempotent,
 so a step repeated after a crash or by a second worker changes nothing.
 The services are injected (Serve handles in production, fakes in unit tests).
 """
@@ -20,7 +20,7 @@ from .engines.asr import AsrSegment, segment_from_words
 from .engines.audio import TARGET_RATE, decode_audio
 from .engines.streaming import decide_commit
 
-__all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient"]
+__all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient", "RolesClient"]
 
 log = logging.getLogger("scribe.pipeline")
 _PCM_CACHE_CHUNKS = 256  # about 32 MB of 2 s chunks
@@ -31,9 +31,11 @@ class StoreClient(Protocol):
     async def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict]: ...
     async def batch_segments(self, sid: str, batch: int) -> list[dict]: ...
     async def names(self, sid: str) -> dict[str, str]: ...
-    async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None) -> bool: ...
-    async def commit_batch(self, sid, batch, segments, names_delta) -> bool: ...
-    async def commit_flush(self, sid, segments, names_delta) -> bool: ...
+    async def role_context(self, sid: str) -> dict: ...
+    async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None,
+                           role_updates=None) -> bool: ...
+    async def commit_batch(self, sid, batch, segments, names_delta, role_updates=None) -> bool: ...
+    async def commit_flush(self, sid, segments, names_delta, role_updates=None) -> bool: ...
     async def skip_missing(self, sid: str) -> bool: ...
     async def mark_finished(self, sid: str) -> bool: ...
     async def note_failed(self, sid: str, basis: int, reason: str) -> bool: ...
@@ -45,6 +47,11 @@ class AsrClient(Protocol):
 
 class PiiClient(Protocol):
     async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]: ...
+
+
+class RolesClient(Protocol):
+    async def label(self, context: list[dict], new: list[dict], samples: np.ndarray | None, offset_s: float,
+                    channels: dict | None) -> dict: ...
 
 
 def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
@@ -59,21 +66,29 @@ def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
     }
 
 
+def _mono(samples: np.ndarray) -> np.ndarray:
+    return samples[0] if samples.shape[0] == 1 else np.clip(samples.sum(axis=0), -1.0, 1.0).astype(np.float32)
+
+
 def _buffer(chunks: Sequence[dict], start: float) -> np.ndarray:
-    """Mono samples from session time ``start`` to the end of the last chunk."""
+    """Samples ``(channels, n)`` from session time ``start`` to the end of the last chunk
+    (mixed down to one channel if the chunks disagree on their channel count)."""
+    arrays = [c["samples"] for c in chunks]
+    if len({a.shape[0] for a in arrays}) > 1:
+        arrays = [_mono(a)[None, :] for a in arrays]
     parts = []
-    for c in chunks:
+    for c, a in zip(chunks, arrays):
         skip = int(round(max(0.0, start - c["offset_s"]) * TARGET_RATE))
-        parts.append(c["samples"][skip:])
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        parts.append(a[:, skip:])
+    return np.concatenate(parts, axis=1) if parts else np.zeros((1, 0), dtype=np.float32)
 
 
 class SessionProcessor:
     """Drives sessions to completion, one step at a time, at most one loop per session."""
 
     def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
-                 asr_config: AsrConfig, config: PipelineConfig, notes=None):
-        self._store, self._asr, self._pii = store, asr, pii
+                 asr_config: AsrConfig, config: PipelineConfig, notes=None, roles: RolesClient | None = None):
+        self._store, self._asr, self._pii, self._roles = store, asr, pii, roles
         self._notes = notes  # a NoteUpdater, or None when the graph writes no notes
         self._asr_config = asr_config
         self._config = config
@@ -81,8 +96,8 @@ class SessionProcessor:
         self._again: set[str] = set()
         self._attempts: dict[tuple[str, int], int] = {}
         self._note_attempts: dict[tuple[str, int], int] = {}
-        # Decoded mono samples of recent chunks: a chunk is decoded again as left
-        # context and tail of the next steps, and chunks never change once stored.
+        # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
+        # left context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
 
     def kick(self, sid: str) -> None:
@@ -151,7 +166,7 @@ class SessionProcessor:
         for c in chunks:
             key = (sid, c["seq"])
             if key not in self._pcm:
-                self._pcm[key] = decode_audio(c.pop("data"), c["content_type"]).mono()
+                self._pcm[key] = decode_audio(c.pop("data"), c["content_type"]).samples
             self._pcm.move_to_end(key)
             c["samples"] = self._pcm[key]
         while len(self._pcm) > _PCM_CACHE_CHUNKS:
@@ -167,21 +182,38 @@ class SessionProcessor:
         """
         first = min((c["offset_s"] for c in chunks), default=start)
         buffer_start = max(first, start - self._asr_config.context_s)
-        raw = await self._asr.transcribe(_buffer(chunks, buffer_start))
+        audio = _buffer(chunks, buffer_start)
+        raw = await self._asr.transcribe(_mono(audio))
         segments = []
         for seg in raw:
             words = [w.shifted(buffer_start) for w in seg.words
                      if buffer_start + (w.start + w.end) / 2 >= start]
             if words:
                 segments.append(segment_from_words(words))
-        return decide_commit(segments, start, end, self._asr_config.holdback_s,
-                             self._asr_config.max_tail_s, final)
+        decision = decide_commit(segments, start, end, self._asr_config.holdback_s,
+                                 self._asr_config.max_tail_s, final)
+        return decision, audio, buffer_start
 
     async def _mask(self, sid: str, segments: list[dict]) -> tuple[list[dict], dict]:
         if not segments:
             return [], {}
         names = await self._store.names(sid)
         return await self._pii.mask_segments(segments, names)
+
+    async def _label(self, sid: str, segments: list[dict], audio: np.ndarray | None = None,
+                     offset_s: float = 0.0) -> tuple[list[dict], dict]:
+        """Roles for new masked segments (split where the speaker changes) and revised
+        roles of earlier ones.  If the Roles service fails the segments are committed
+        unlabelled (never lost); the next commit labels them."""
+        if self._roles is None or not segments:
+            return segments, {}
+        try:
+            context = await self._store.role_context(sid)
+            result = await self._roles.label(context["segments"], segments, audio, offset_s, context["channels"])
+            return result["segments"], result["revisions"]
+        except Exception as exc:
+            log.warning("role labelling failed (%s); committing segments unlabelled", type(exc).__name__)
+            return segments, {}
 
     async def _do_chunk(self, sid: str, item) -> None:
         seq = item.seq
@@ -190,9 +222,11 @@ class SessionProcessor:
             chunks[-1]["offset_s"] = item.offset
             start = min(item.cursor, item.offset)
             end = item.offset + chunks[-1]["duration_s"]
-            decision = await self._transcribe(chunks, start, end, final=False)
+            decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
             masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
-            await self._store.commit_chunk(sid, seq, item.offset, decision.cursor, masked, delta)
+            labelled, revisions = await self._label(sid, masked, audio, audio_start)
+            await self._store.commit_chunk(sid, seq, item.offset, decision.cursor, labelled, delta,
+                                           role_updates=revisions)
             self._attempts.pop((sid, seq), None)
         except Exception as exc:
             attempts = self._attempts.get((sid, seq), 0) + 1
@@ -207,16 +241,19 @@ class SessionProcessor:
     async def _do_flush(self, sid: str, item) -> None:
         chunks = await self._chunks(sid, list(item.tail_seqs))
         end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
-        decision = await self._transcribe(chunks, item.cursor, end, final=True)
+        decision, audio, audio_start = await self._transcribe(chunks, item.cursor, end, final=True)
         masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
-        await self._store.commit_flush(sid, masked, delta)
+        labelled, revisions = await self._label(sid, masked, audio, audio_start)
+        await self._store.commit_flush(sid, labelled, delta, role_updates=revisions)
 
     async def _do_batch(self, sid: str, batch: int) -> None:
         raw = await self._store.batch_segments(sid, batch)
         segments = [
             {"start": s.get("start"), "end": s.get("end"), "text": s["text"], "role": s.get("role"),
-             "role_confidence": 1.0 if s.get("role") else None, "source": "text"}
+             "role_confidence": 1.0 if s.get("role") else None, "role_source": "client" if s.get("role") else None,
+             "source": "text"}
             for s in raw
         ]
         masked, delta = await self._mask(sid, segments)
-        await self._store.commit_batch(sid, batch, masked, delta)
+        labelled, revisions = await self._label(sid, masked)
+        await self._store.commit_batch(sid, batch, labelled, delta, role_updates=revisions)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Role", "ErrorDetail", "ErrorBody", "CreateSessionRequest", "CreateSessionResponse",
     "SessionSummary", "ChunkAccepted", "SegmentIn", "SegmentsRequest", "SegmentsAccepted",
-    "FinishAccepted", "Health",
+    "FinishAccepted", "Health", "RoleCorrection",
 ]
 
 Role = Literal["doctor", "patient"]
@@ -58,6 +58,13 @@ class SegmentIn(BaseModel):
 class SegmentsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     segments: list[SegmentIn] = Field(min_length=1)
+
+
+class RoleCorrection(BaseModel):
+    """``PATCH .../segments/{id}``: a clinician's role for one segment."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role = Field(description="The segment's speaker.")
 
 
 class SegmentsAccepted(BaseModel):

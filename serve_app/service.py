@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from .config import LimitsConfig
 from .engines.audio import decode_audio
 from .errors import BadRequest, PayloadTooLarge, ValidationFailed
-from .schemas import CreateSessionRequest, SegmentsRequest
+from .schemas import CreateSessionRequest, RoleCorrection, SegmentsRequest
 
 __all__ = ["ScribeService", "parse_json"]
 
@@ -102,6 +102,13 @@ class ScribeService:
         result = await self.store.add_segments(clinician, sid, segments, idempotency_key)
         self._kick(sid)
         return result
+
+    async def correct_role(self, clinician: str, sid: str, segment_id: str, body: bytes) -> dict:
+        """Set one segment's role (PATCH); the note is rewritten from the corrected transcript."""
+        request = parse_json(body, RoleCorrection)
+        segment = await self.store.correct_role(clinician, sid, segment_id, request.role)
+        self._kick(sid)
+        return segment
 
     async def finish(self, clinician: str, sid: str) -> dict:
         result = await self.store.request_finish(clinician, sid)

@@ -14,10 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ChunkInfo", "SessionState", "WorkItem", "apply", "next_work", "PUBLIC_HIDDEN_FIELDS"]
+__all__ = ["ChunkInfo", "SessionState", "WorkItem", "apply", "next_work", "public_segment", "PUBLIC_HIDDEN_FIELDS"]
 
 #: Event fields that stay inside the store (not streamed to clients).
 PUBLIC_HIDDEN_FIELDS = ("owner", "idempotency_key", "request_hash")
+
+
+def public_segment(seg: dict[str, Any]) -> dict[str, Any]:
+    """A segment as clients see it: internal fields (``_voice``, ``_channels``) removed."""
+    return {k: v for k, v in seg.items() if not k.startswith("_")}
 
 
 @dataclass
@@ -83,9 +88,17 @@ class SessionState:
         return sum(1 for c in self.chunks.values() if c.status == "pending")
 
     def note_stale(self) -> bool:
-        """True while recording if the note lags behind the transcript (an update is due)."""
-        return (not self.finished and self.finish_requested_at is None and bool(self.segments)
-                and self.note_basis < self.input_revision)
+        """True if the note lags behind the transcript and the note updater should act:
+        a draft while recording, or a new final note after a correction to a finished session."""
+        return (bool(self.segments) and self.note_basis < self.input_revision
+                and (self.finished or self.finish_requested_at is None))
+
+    def segment(self, segment_id: str) -> dict[str, Any] | None:
+        if segment_id.startswith("s") and segment_id[1:].isdigit():
+            i = int(segment_id[1:])
+            if i < len(self.segments) and self.segments[i]["id"] == segment_id:
+                return self.segments[i]
+        return None
 
 
 @dataclass(frozen=True)
@@ -150,9 +163,15 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
     return WorkItem("finish")
 
 
-def _add_segments(state: SessionState, segments: list[dict[str, Any]]) -> None:
-    if segments:
-        state.segments.extend(segments)
+def _add_segments(state: SessionState, segments: list[dict[str, Any]],
+                  role_updates: dict[str, dict[str, Any]] | None = None) -> None:
+    """New segments and revised roles of earlier ones: one new input revision."""
+    for sid, update in (role_updates or {}).items():
+        seg = state.segment(sid)
+        if seg is not None:  # replaced, not mutated: the event that added it stays as it was
+            state.segments[int(sid[1:])] = {**seg, **update}
+    if segments or role_updates:
+        state.segments.extend(dict(seg) for seg in segments)
         state.input_revision += 1
 
 
@@ -178,14 +197,14 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.audio_end = data["offset_s"] + chunk.duration_s
         state.asr_cursor = data.get("cursor", state.audio_end)
         state.next_seq = data["seq"] + 1
-        _add_segments(state, data.get("segments", []))
+        _add_segments(state, data.get("segments", []), data.get("role_updates"))
     elif kind == "batch_received":
         state.batches[data["batch"]] = BatchInfo(data["batch"], data["count"])
         if data.get("idempotency_key"):
             state.idempotency[data["idempotency_key"]] = {"batch": data["batch"], "accepted": data["count"]}
     elif kind == "batch_processed":
         state.batches[data["batch"]].status = "processed"
-        _add_segments(state, data.get("segments", []))
+        _add_segments(state, data.get("segments", []), data.get("role_updates"))
     elif kind == "finish_requested":
         state.finish_requested_at = event.get("ts", 0.0)
     elif kind == "chunks_skipped":
@@ -194,7 +213,10 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
     elif kind == "asr_flushed":
         state.flushed = True
         state.asr_cursor = state.audio_end
-        _add_segments(state, data.get("segments", []))
+        _add_segments(state, data.get("segments", []), data.get("role_updates"))
+    elif kind == "role_corrected":
+        _add_segments(state, [], {data["segment"]: {"role": data["role"], "role_confidence": 1.0,
+                                                    "role_uncertain": False, "role_source": "clinician"}})
     elif kind == "note_updated":
         state.note = data["note"]
         state.note_version = data["version"]

@@ -17,14 +17,26 @@ import time
 from typing import Any, Callable
 
 from ..errors import Conflict, NotFound, Overloaded
-from .model import PUBLIC_HIDDEN_FIELDS, SessionState, WorkItem, apply, next_work
+from .model import PUBLIC_HIDDEN_FIELDS, SessionState, WorkItem, apply, next_work, public_segment
 
 __all__ = ["SessionStore"]
 
 
 def _public(event: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in event.get("data", {}).items() if k not in PUBLIC_HIDDEN_FIELDS}
+    if "segments" in data:
+        data["segments"] = [public_segment(seg) for seg in data["segments"]]
     return {"id": event["id"], "type": event["type"], "ts": event["ts"], "data": data}
+
+
+def _updates(state: SessionState, role_updates: dict[str, dict] | None) -> dict[str, Any]:
+    """Role revisions worth recording: of existing segments whose role no one fixed since."""
+    keep = {}
+    for segment_id, update in (role_updates or {}).items():
+        seg = state.segment(segment_id)
+        if seg is not None and seg.get("role_source") in (None, "model"):
+            keep[segment_id] = update
+    return {"role_updates": keep} if keep else {}
 
 
 class SessionStore:
@@ -180,12 +192,22 @@ class SessionStore:
                 "missing": s.missing(),
                 "failed": sorted(c.seq for c in s.chunks.values() if c.status == "failed"),
             },
-            "segments": s.segments,
+            "segments": [public_segment(seg) for seg in s.segments],
             "note_version": s.note_version,
             "note": s.note,
             "warnings": [],
             "last_event_id": s.last_event_id,
         }
+
+    def correct_role(self, owner: str, sid: str, segment_id: str, role: str) -> dict[str, Any]:
+        """A clinician's role for one segment (kept over any inference; the note follows)."""
+        state = self._owned(owner, sid)
+        seg = state.segment(segment_id)
+        if seg is None:
+            raise NotFound("No such segment in this session.", code="segment_not_found")
+        if seg.get("role") != role or seg.get("role_source") != "clinician":
+            self._emit(sid, "role_corrected", {"segment": segment_id, "role": role})
+        return public_segment(state.segment(segment_id))
 
     def get_names(self, owner: str, sid: str) -> dict[str, str]:
         self._owned(owner, sid)
@@ -250,13 +272,18 @@ class SessionStore:
             out.append(info)
         return out
 
+    def role_context(self, sid: str) -> dict[str, Any]:
+        """The session's segments with their internal voice features, and its channel map."""
+        state = self._state(sid)
+        return {"segments": list(state.segments), "channels": state.channels}
+
     def batch_segments(self, sid: str, batch: int) -> list[dict[str, Any]]:
         self._state(sid)
         return json.loads(self._journal.get_blob(sid, f"batch-{batch:08d}.json"))
 
     def commit_chunk(self, sid: str, seq: int, offset_s: float, cursor: float,
                      segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
-                     failed: str | None = None) -> bool:
+                     failed: str | None = None, role_updates: dict[str, dict] | None = None) -> bool:
         """Record chunk ``seq`` as processed (or failed); False if already done."""
         state = self._sessions.get(sid)
         if state is None or state.next_seq != seq or seq not in state.chunks \
@@ -267,24 +294,28 @@ class SessionStore:
             self._emit(sid, "chunk_failed", {"seq": seq, "offset_s": offset_s, "reason": failed})
         else:
             self._emit(sid, "chunk_processed", {"seq": seq, "offset_s": offset_s, "cursor": cursor,
-                                               "segments": self._next_segment_ids(state, segments)})
+                                               "segments": self._next_segment_ids(state, segments),
+                                               **_updates(state, role_updates)})
         return True
 
     def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],
-                     names_delta: dict[str, str] | None) -> bool:
+                     names_delta: dict[str, str] | None, role_updates: dict[str, dict] | None = None) -> bool:
         state = self._sessions.get(sid)
         if state is None or batch not in state.batches or state.batches[batch].status != "pending":
             return False
         self._save_names(sid, names_delta)
-        self._emit(sid, "batch_processed", {"batch": batch, "segments": self._next_segment_ids(state, segments)})
+        self._emit(sid, "batch_processed", {"batch": batch, "segments": self._next_segment_ids(state, segments),
+                                            **_updates(state, role_updates)})
         return True
 
-    def commit_flush(self, sid: str, segments: list[dict[str, Any]], names_delta: dict[str, str] | None) -> bool:
+    def commit_flush(self, sid: str, segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
+                     role_updates: dict[str, dict] | None = None) -> bool:
         state = self._sessions.get(sid)
         if state is None or state.flushed:
             return False
         self._save_names(sid, names_delta)
-        self._emit(sid, "asr_flushed", {"segments": self._next_segment_ids(state, segments)})
+        self._emit(sid, "asr_flushed", {"segments": self._next_segment_ids(state, segments),
+                                        **_updates(state, role_updates)})
         return True
 
     def skip_missing(self, sid: str) -> bool:
@@ -305,7 +336,7 @@ class SessionStore:
 
     # -- notes -------------------------------------------------------------
     def sessions_needing_notes(self) -> list[str]:
-        """Sessions still recording whose note lags behind their transcript."""
+        """Sessions whose note lags behind their transcript: recording, or finished and corrected."""
         if not self._notes:
             return []
         return [sid for sid, s in self._sessions.items() if s.note_stale()]
@@ -328,12 +359,16 @@ class SessionStore:
 
         Fenced: a draft is taken only while recording and if it is newer than the
         current note; the final note only when the session is waiting for it
-        with that very basis.  False when the commit is stale (nothing changes).
+        with that very basis, or, once finished, if it is newer (a role
+        correction).  False when the commit is stale (nothing changes).
         """
         state = self._sessions.get(sid)
-        if state is None or state.finished:
+        if state is None:
             return False
-        if final:
+        if state.finished:  # a correction after finish: a newer final note replaces the last one
+            if not final or basis <= state.note_basis:
+                return False
+        elif final:
             item = next_work(state, self._clock(), self._grace, self._notes)
             if item.kind != "final_note" or item.basis != basis:
                 return False

@@ -57,6 +57,62 @@ class AsyncStore:
         return call
 
 
+class FlakyRoles:
+    """Fails every other call; otherwise labels new segments and any unlabelled earlier ones."""
+
+    def __init__(self):
+        self.calls = 0
+        self.audio_shapes = []
+
+    async def label(self, context, new, samples, offset_s, channels):
+        self.calls += 1
+        if self.calls % 2:
+            raise RuntimeError("roles replica restarting")
+        self.audio_shapes.append(None if samples is None else samples.shape[0])
+        labelled = [{**s, "role": "doctor", "role_confidence": 0.9, "role_source": "model"} for s in new]
+        revisions = {c["id"]: {"role": "patient", "role_confidence": 0.8, "role_source": "model"}
+                     for c in context if c.get("role") is None}
+        return {"segments": labelled, "revisions": revisions}
+
+
+def _chunked(audio, seconds=2.5):
+    chunks = []
+    for start in range(0, len(audio), int(seconds * RATE)):
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes(audio[start:start + int(seconds * RATE)].tobytes())
+        chunks.append(buf.getvalue())
+    return chunks
+
+
+def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0, notes=False)
+    roles = FlakyRoles()
+    processor = SessionProcessor(AsyncStore(store), FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0),
+                                 PipelineConfig(), roles=roles)
+    sid = store.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]))
+
+    async def run():
+        for seq, chunk in enumerate(chunks):
+            store.put_chunk("a", sid, seq, chunk, "audio/wav", 2.5, 1)
+            while await processor.step(sid):
+                pass
+        store.request_finish("a", sid)
+        while await processor.step(sid):
+            pass
+
+    asyncio.run(run())
+    segments = store.get_state("a", sid)["segments"]
+    assert [w["text"].strip() for s in segments for w in s["words"]] == [f"w{k}" for k in range(10)]
+    assert all(s["role"] in ("doctor", "patient") for s in segments[:-1])
+    assert "patient" in {s["role"] for s in segments}  # unlabelled after a failure, revised later
+    assert roles.audio_shapes and set(roles.audio_shapes) == {1}  # the audio went along, (channels, n)
+
+
 def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path):
     store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0)
     client = AsyncStore(store)

@@ -182,3 +182,64 @@ def test_wait_events_long_polls_and_resumes(store):
         assert "owner" not in everything["events"][0]["data"]
 
     asyncio.run(scenario())
+
+
+def _labelled_session(store):
+    sid = store.create_session("a")["session_id"]
+    put(store, sid, 0)
+    item = store.next_work(sid)
+    segs = [{"text": "hello", "role": "doctor", "role_confidence": 0.6, "role_source": "model",
+             "_voice": [[1.0, 0.5]]},
+            {"text": "hi", "role": "patient", "role_confidence": 0.9, "role_source": "model"}]
+    assert store.commit_chunk(sid, 0, item.offset, 2.0, segs, None)
+    return sid
+
+
+def test_role_correction_is_durable_kept_and_bumps_the_note_input(store, tmp_path, clock):
+    sid = _labelled_session(store)
+    before = store._sessions[sid].input_revision
+    seg = store.correct_role("a", sid, "s0", "patient")
+    assert seg == {"text": "hello", "role": "patient", "role_confidence": 1.0, "role_source": "clinician",
+                   "role_uncertain": False, "id": "s0"}
+    assert store._sessions[sid].input_revision == before + 1
+    # a repeat changes nothing; a later inference may not overwrite it, but may revise s1
+    store.correct_role("a", sid, "s0", "patient")
+    assert store._sessions[sid].input_revision == before + 1
+    put(store, sid, 1)
+    item = store.next_work(sid)
+    store.commit_chunk(sid, 1, item.offset, 4.0, [], None,
+                       role_updates={"s0": {"role": "doctor", "role_source": "model"},
+                                     "s1": {"role": "doctor", "role_confidence": 0.8, "role_source": "model"}})
+    reloaded = SessionStore(DiskJournal(tmp_path), clock=clock)
+    state = reloaded.get_state("a", sid)
+    assert [(s["role"], s["role_source"]) for s in state["segments"]] == [("patient", "clinician"),
+                                                                            ("doctor", "model")]
+    with pytest.raises(NotFound):
+        store.correct_role("a", sid, "s9", "doctor")
+    with pytest.raises(NotFound):
+        store.correct_role("b", sid, "s0", "doctor")
+
+
+def test_voice_features_stay_inside_the_store(store):
+    sid = _labelled_session(store)
+    state = store.get_state("a", sid)
+    assert all(not k.startswith("_") for seg in state["segments"] for k in seg)
+    events = asyncio.run(store.wait_events("a", sid, 0, 0.01))["events"]
+    assert all(not k.startswith("_") for e in events for seg in e["data"].get("segments", []) for k in seg)
+    assert store.role_context(sid)["segments"][0]["_voice"] == [[1.0, 0.5]]
+
+
+def test_a_correction_after_finish_asks_for_a_new_final_note(store):
+    sid = _labelled_session(store)
+    store.request_finish("a", sid)
+    process(store, sid)
+    state = store._sessions[sid]
+    assert state.finished and not state.note_stale()
+    version = state.note_version
+    store.correct_role("a", sid, "s1", "doctor")
+    assert sid in store.sessions_needing_notes()
+    note = {"subjective": [], "objective": [], "assessment": [], "plan": []}
+    assert not store.commit_note(sid, state.input_revision, note, final=False)
+    assert store.commit_note(sid, state.input_revision, note, final=True)
+    assert state.note_version == version + 1 and not state.note_stale()
+    assert not store.commit_note(sid, state.input_revision, note, final=True)
