@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-__all__ = ["SHARED", "DEV", "librispeech_clips", "wav_chunks", "normalise", "phi_records"]
+__all__ = ["SHARED", "DEV", "librispeech_clips", "wav_chunks", "normalise", "phi_records", "jsonl"]
 
 SHARED = Path(os.environ.get("SCRIBE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 DEV = SHARED / "data" / "dev"
@@ -22,9 +22,12 @@ def librispeech_clips() -> list[dict]:
     return [r for r in rows if r["id"].startswith("librispeech_")]
 
 
-def wav_chunks(path: Path, seconds: float = 2.0) -> list[bytes]:
-    """Cut a WAV into self-contained WAV chunks of ``seconds`` each."""
+def wav_chunks(path: Path, seconds: float = 2.0, limit_s: float | None = None) -> list[bytes]:
+    """Cut a WAV or FLAC (any channel count) into self-contained WAV chunks of ``seconds``
+    each, keeping the first ``limit_s`` seconds if given."""
     audio, rate = sf.read(path, dtype="int16")
+    if limit_s is not None:
+        audio = audio[: int(limit_s * rate)]
     step = int(rate * seconds)
     out = []
     for start in range(0, len(audio), step):
@@ -41,8 +44,12 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
 def phi_records() -> list[dict]:
-    return [json.loads(l) for l in (DEV / "phi_presidio.jsonl").read_text().splitlines() if l.strip()]
+    return jsonl(DEV / "phi_presidio.jsonl")
 
 
 def tone(seconds: float, rate: int = 16000) -> np.ndarray:
