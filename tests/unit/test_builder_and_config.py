@@ -90,6 +90,13 @@ def test_builder_without_notes_and_with_a_served_model(monkeypatch, tmp_path):
     assert "num_gpus" not in graph["Notes"].ray_actor_options and graph["Notes"].init_args[2] == "remote"
 
 
+def test_roles_never_ask_for_a_gpu_and_can_be_turned_off(monkeypatch, tmp_path):
+    graph = _graph(monkeypatch, tmp_path, gpus=1.0)
+    assert "num_gpus" not in graph["Roles"].ray_actor_options
+    assert graph["Roles"].ray_actor_options["num_cpus"] == 0.1
+    assert "Roles" not in _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"roles": {"enabled": False}})
+
+
 def test_token_auth(tmp_path):
     auth = TokenAuth.from_spec("alice:alice-secret-1,bob:bob-secret-22")
     assert auth.clinician("Bearer alice-secret-1") == "alice"

@@ -44,6 +44,10 @@ def test_short_answer_takes_its_role_from_the_question_before_it(engine):
     out = engine.label([], [{"text": "How long have you had the pain in your knee?", "role": None},
                             {"text": "Two weeks.", "role": None}])
     assert [s["role"] for s in out["segments"]] == ["doctor", "patient"]
+    model = RoleTextModel.load()
+    alone = model.predict(["Two weeks."])[0]
+    after = model.predict(["How long have you had the pain in your knee?", "Two weeks."])[1]
+    assert alone - after > 0.3, (alone, after)  # the question before it moves it towards the patient
 
 
 def test_client_roles_are_kept_even_against_the_model(engine):
