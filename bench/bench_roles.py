@@ -5,8 +5,8 @@
 The pipeline labels each commit's new segments before committing them, so the
 Roles call adds to the time from audio to transcript.  For a commit of one
 ~3 s segment (a 5 s ASR buffer) from data/dev/consultation_audio, with the
-session's earlier segments as context (0 to 300 segments; voice features of
-every earlier word are re-clustered each time), this times
+session's earlier segments as context (0 to 1000 segments; every earlier word
+gets a voice posterior, the mixture is fitted on at most 2000 words), this times
 ``attach_audio + label`` (what the Roles deployment does) and the
 faster-whisper tiny.en transcription of the same buffer, and reports their ratio.
 """
@@ -55,7 +55,7 @@ def main() -> None:
     for i, seg in enumerate(base):
         seg.update(id=f"s{i}", role="doctor", role_confidence=0.9, role_source="model")
     rows = []
-    for n_context in (0, 25, 100, 300):
+    for n_context in (0, 25, 100, 300, 1000):
         context = [dict(base[i % len(base)], id=f"s{i}") for i in range(n_context)]
         target = base[len(base) // 2]
         a = max(0.0, target["start"] - 1.0)

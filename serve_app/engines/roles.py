@@ -19,6 +19,8 @@ segments that the new evidence changes.  Sources of a role, strongest first:
     the role of the voice that said it; a segment in which the voice changes
     is split at the change first.
 
+Each call re-reads the last ``revise_window`` committed segments (earlier ones
+count with their stored role), so its cost stays bounded in long sessions.
 Every role has a ``role_confidence`` (probability of the chosen role) and
 ``role_uncertain`` marks those below the configured threshold.
 """
@@ -50,6 +52,8 @@ class RoleSettings:
     voice_min_words: int = 20
     voice_min_gain: float = 0.5
     revise_delta: float = 0.1
+    revise_window: int = 60
+    voice_max_words: int = 2000
 
 
 def _logit(p):
@@ -124,14 +128,15 @@ class RoleEngine:
             pending = self._split_by_voice(pending, voices, context)
             everything = list(context) + pending
             voices = self._fit_voices(everything)
-        probs = self._probabilities(everything, voices)
+        window = max(0, len(context) - cfg.revise_window)
+        probs = self._probabilities(everything, voices, window)
         labelled = []
         for seg, p in zip(pending, probs[len(context):]):
             if seg.get("role_source") not in FIXED_SOURCES:
                 seg = {**seg, **self._decision(p), "role_source": "model"}
             labelled.append(seg)
         revisions = {}
-        for seg, p in zip(context, probs[:len(context)]):
+        for seg, p in list(zip(context, probs[:len(context)]))[window:]:
             if seg.get("role_source") in FIXED_SOURCES:
                 continue
             decision = self._decision(p)
@@ -170,7 +175,8 @@ class RoleEngine:
     def _fit_voices(self, segments: Sequence[dict[str, Any]]):
         feats = [v for s in segments for v in (s.get("_voice") or [])]
         cfg = self.settings
-        return fit_voices(feats, cfg.voice_min_words, cfg.voice_min_gain) if feats else None
+        return fit_voices(feats, cfg.voice_min_words, cfg.voice_min_gain, max_words=cfg.voice_max_words) \
+            if feats else None
 
     def _split_by_voice(self, pending, voices, context) -> list[dict[str, Any]]:
         """Split inferred segments of ``pending`` where the voice changes."""
@@ -189,9 +195,21 @@ class RoleEngine:
             k += n
         return out
 
-    def _probabilities(self, segments: Sequence[dict[str, Any]], voices) -> np.ndarray:
-        """P(doctor) of every segment of the session."""
-        text = np.clip(_logit(self._text.predict([s["text"] for s in segments])), -_TEXT_CLIP, _TEXT_CLIP)
+    def _text_logits(self, segments: Sequence[dict[str, Any]], window: int) -> np.ndarray:
+        """Text log-odds of doctor: predicted from ``window`` on (with one segment of left
+        context), taken from the stored role and confidence before it."""
+        out = np.zeros(len(segments))
+        for i, seg in enumerate(segments[:window]):
+            if seg.get("role") in ("doctor", "patient") and seg.get("role_confidence") is not None:
+                conf = seg["role_confidence"]
+                out[i] = _logit(conf if seg["role"] == "doctor" else 1 - conf)
+        lo = max(0, window - 1)
+        out[window:] = _logit(self._text.predict([s["text"] for s in segments[lo:]]))[window - lo:]
+        return np.clip(out, -_TEXT_CLIP, _TEXT_CLIP)
+
+    def _probabilities(self, segments: Sequence[dict[str, Any]], voices, window: int = 0) -> np.ndarray:
+        """P(doctor) of every segment of the session (text re-read from ``window`` on)."""
+        text = self._text_logits(segments, window)
         evidence = text.copy()
         for i, seg in enumerate(segments):
             if seg.get("role_source") in FIXED_SOURCES:

@@ -28,8 +28,12 @@ class VoiceModel:
 
 
 def fit_voices(features: Sequence[Sequence[float]], min_words: int = 20, min_gain: float = 0.5,
-               min_weight: float = 0.1, seed: int = 0) -> VoiceModel | None:
-    """Fit the session's voices; ``None`` if it does not clearly hold two."""
+               min_weight: float = 0.1, max_words: int = 2000, seed: int = 0) -> VoiceModel | None:
+    """Fit the session's voices; ``None`` if it does not clearly hold two.
+
+    At most ``max_words`` words, evenly spread over the session, are used to
+    fit (the cost stays bounded in long sessions); every word gets a posterior.
+    """
     from sklearn.mixture import GaussianMixture
 
     x = np.asarray(features, dtype=np.float64)
@@ -40,9 +44,10 @@ def fit_voices(features: Sequence[Sequence[float]], min_words: int = 20, min_gai
         return None
     z = x[ok]
     z = (z - z.mean(axis=0)) / (z.std(axis=0) + 1e-6)
-    one = GaussianMixture(1, covariance_type="diag", random_state=seed).fit(z)
-    two = GaussianMixture(2, covariance_type="diag", random_state=seed, n_init=2).fit(z)
-    gain = (one.bic(z) - two.bic(z)) / len(z)
+    fit = z[np.linspace(0, len(z) - 1, max_words).astype(int)] if len(z) > max_words else z
+    one = GaussianMixture(1, covariance_type="diag", random_state=seed).fit(fit)
+    two = GaussianMixture(2, covariance_type="diag", random_state=seed, n_init=2).fit(fit)
+    gain = (one.bic(fit) - two.bic(fit)) / len(fit)
     if gain < min_gain or two.weights_.min() < min_weight:
         return None
     post = np.full(len(x), np.nan)
