@@ -76,6 +76,7 @@ class FlakyRoles:
 
 
 def _chunked(audio, seconds=2.5):
+    """Self-contained 16-bit mono WAV chunks of ``seconds`` each."""
     chunks = []
     for start in range(0, len(audio), int(seconds * RATE)):
         buf = io.BytesIO()
@@ -88,17 +89,11 @@ def _chunked(audio, seconds=2.5):
     return chunks
 
 
-def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0, notes=False)
-    roles = FlakyRoles()
-    processor = SessionProcessor(AsyncStore(store), FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0),
-                                 PipelineConfig(), roles=roles)
-    sid = store.create_session("a")["session_id"]
-    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]))
-
+def _run(store, processor, sid, chunks, order) -> None:
+    """Put the chunks in ``order``, processing after each, then finish and drain."""
     async def run():
-        for seq, chunk in enumerate(chunks):
-            store.put_chunk("a", sid, seq, chunk, "audio/wav", 2.5, 1)
+        for seq in order:
+            store.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
             while await processor.step(sid):
                 pass
         store.request_finish("a", sid)
@@ -106,6 +101,16 @@ def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(t
             pass
 
     asyncio.run(run())
+
+
+def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0, notes=False)
+    roles = FlakyRoles()
+    processor = SessionProcessor(AsyncStore(store), FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0),
+                                 PipelineConfig(), roles=roles)
+    sid = store.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]))
+    _run(store, processor, sid, chunks, range(len(chunks)))
     segments = store.get_state("a", sid)["segments"]
     assert [w["text"].strip() for s in segments for w in s["words"]] == [f"w{k}" for k in range(10)]
     assert all(s["role"] in ("doctor", "patient") for s in segments[:-1])
@@ -120,27 +125,8 @@ def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path
                                  PipelineConfig())
     sid = store.create_session("a")["session_id"]
     # 2.5 s chunks so boundaries fall inside words
-    audio = np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)])
-    chunks = []
-    for start in range(0, len(audio), int(2.5 * RATE)):
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(audio[start:start + int(2.5 * RATE)].tobytes())
-        chunks.append(buf.getvalue())
-
-    async def run():
-        for seq in [3, 0, 1, 5, 2, 4, 7, 6]:
-            store.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
-            while await processor.step(sid):
-                pass
-        store.request_finish("a", sid)
-        while await processor.step(sid):
-            pass
-
-    asyncio.run(run())
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]))
+    _run(store, processor, sid, chunks, [3, 0, 1, 5, 2, 4, 7, 6])
     state = store.get_state("a", sid)
     assert state["status"] == "finished"
     words = [w["text"].strip() for s in state["segments"] for w in s["words"]]
