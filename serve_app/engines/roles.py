@@ -124,10 +124,9 @@ class RoleEngine:
                 pending.append(seg)
         everything = list(context) + pending
         voices = self._fit_voices(everything)
-        if voices is not None:
+        if voices is not None:  # splitting keeps the words in order, so the posteriors still line up
             pending = self._split_by_voice(pending, voices, context)
             everything = list(context) + pending
-            voices = self._fit_voices(everything)
         window = max(0, len(context) - cfg.revise_window)
         probs = self._probabilities(everything, voices, window)
         labelled = []
