@@ -1,0 +1,34 @@
+"""Guardrail entity check (issue 5, in progress): normalisation and findings per kind."""
+from __future__ import annotations
+
+from serve_app.engines.clinical_entities import extract
+from serve_app.engines.entity_check import check_entities
+
+SAID = ("[doctor] I'll start you on Protonix, forty milligrams once a day, for two weeks. "
+        "[patient] Okay. My right knee also hurts. [doctor] Blood pressure is 120 over 80.")
+
+
+def kinds(claim):
+    return sorted(f.kind for f in check_entities(claim, SAID))
+
+
+def test_spoken_numbers_brands_and_units_are_normalised():
+    e = extract("take forty milligrams of Protonix twice daily for a couple of weeks")
+    assert e.drugs == {"pantoprazole"} and e.dose_amounts == {(40.0, "mass")}
+    assert e.per_day == {2.0} and e.durations_days == {14.0}
+    assert extract("0.5 g").dose_amounts == extract("500 mg").dose_amounts
+
+
+def test_a_faithful_item_has_no_findings():
+    assert kinds("Pantoprazole 40 mg once daily for 2 weeks.") == []
+    assert kinds("Right knee pain. BP 120/80.") == []
+
+
+def test_each_changed_entity_is_found():
+    assert kinds("Pantoprazole 80 mg once daily for 2 weeks.") == ["dose"]
+    assert kinds("Pantoprazole 40 mcg once daily for 2 weeks.") == ["unit"]
+    assert kinds("Pantoprazole 40 mg twice daily for 2 weeks.") == ["frequency"]
+    assert kinds("Pantoprazole 40 mg once daily for 2 months.") == ["duration"]
+    assert kinds("Left knee pain.") == ["laterality"]
+    assert kinds("Started lisinopril.") == ["medication"]
+    assert kinds("BP 150/80.") == ["number"]
