@@ -1,5 +1,6 @@
 """Pipeline deployment: runs each session's chunks through ASR, PII and Roles in order,
-and keeps each session's note up to date (:class:`~serve_app.note_updater.NoteUpdater`).
+keeps each session's note up to date (:class:`~serve_app.note_updater.NoteUpdater`) and
+checked (:class:`~serve_app.note_checks.NoteChecks` calling the Guardrails deployment).
 
 It is kicked by the ingress after every accepted chunk or batch, and scans the
 store every ``scan_interval_s`` so work left by a crash or restart resumes.
@@ -12,6 +13,7 @@ import logging
 from ray import serve
 
 from serve_app.config import AsrConfig, LimitsConfig, NotesConfig, PipelineConfig, StoreConfig
+from serve_app.note_checks import NoteChecks
 from serve_app.note_updater import NoteUpdater
 from serve_app.pipeline import SessionProcessor
 
@@ -40,17 +42,20 @@ class _HandleClient:
 
 @serve.deployment(name="Pipeline")
 class Pipeline:
-    async def __init__(self, asr, pii, notes, roles, asr_config: dict, pipeline_config: dict, store_config: dict,
+    async def __init__(self, asr, pii, notes, roles, guardrails, asr_config: dict, pipeline_config: dict, store_config: dict,
                  limits: dict, notes_config: dict, data_dir: str):
         self._config = PipelineConfig(**pipeline_config)
         notes_cfg = NotesConfig(**notes_config)
+        checking = notes is not None and guardrails is not None
         actor = get_session_store(StoreConfig(**store_config), data_dir, LimitsConfig(**limits), self._config,
-                                  notes_cfg.enabled)
+                                  notes_cfg.enabled, checking)
         self._store = ActorStoreClient(actor)
-        self._notes = NoteUpdater(self._store, _HandleClient(notes), notes_cfg) if notes is not None else None
+        self._checks = NoteChecks(self._store, _HandleClient(guardrails)) if checking else None
+        self._notes = NoteUpdater(self._store, _HandleClient(notes), notes_cfg, checks=self._checks) \
+            if notes is not None else None
         self._processor = SessionProcessor(self._store, _HandleClient(asr), _HandleClient(pii),
                                            AsrConfig(**asr_config), self._config, self._notes,
-                                           _HandleClient(roles) if roles is not None else None)
+                                           _HandleClient(roles) if roles is not None else None, self._checks)
         self._scanner = asyncio.get_running_loop().create_task(self._scan())
 
     async def _scan(self) -> None:
@@ -61,6 +66,9 @@ class Pipeline:
                 if self._notes is not None:
                     for sid in await self._store.sessions_needing_notes():
                         self._notes.kick(sid)
+                if self._checks is not None:
+                    for sid in await self._store.sessions_needing_checks():
+                        self._checks.kick(sid)
             except Exception as exc:  # store restarting: try again next round
                 log.warning("pipeline scan failed: %s", type(exc).__name__)
             await asyncio.sleep(self._config.scan_interval_s)

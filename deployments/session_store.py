@@ -22,11 +22,11 @@ __all__ = ["SessionStoreActor", "get_session_store", "ActorStoreClient"]
 class SessionStoreActor:
     """Async actor: one event loop, so store calls never interleave mid-update."""
 
-    def __init__(self, data_dir: str, limits: dict, pipeline: dict, notes: bool = True):
+    def __init__(self, data_dir: str, limits: dict, pipeline: dict, notes: bool = True, checks: bool = False):
         limits_cfg = LimitsConfig(**limits)
         pipeline_cfg = PipelineConfig(**pipeline)
         self._store = SessionStore(DiskJournal(data_dir), max_pending_chunks=limits_cfg.max_pending_chunks,
-                                   finish_grace_s=pipeline_cfg.finish_grace_s, notes=notes)
+                                   finish_grace_s=pipeline_cfg.finish_grace_s, notes=notes, checks=checks)
 
     async def ping(self) -> bool:
         return True
@@ -40,11 +40,12 @@ class SessionStoreActor:
 
 
 def get_session_store(store: StoreConfig, data_dir: str, limits: LimitsConfig, pipeline: PipelineConfig,
-                      notes: bool = True):
-    """Get (or create) the named store actor; ``notes``: sessions finish with a final note."""
+                      notes: bool = True, checks: bool = False):
+    """Get (or create) the named store actor; ``notes``: sessions finish with a final note,
+    ``checks``: and with that note's guardrail checks."""
     return SessionStoreActor.options(
         name=store.actor_name, namespace=store.namespace, lifetime="detached", get_if_exists=True
-    ).remote(data_dir, limits.model_dump(), pipeline.model_dump(), notes)
+    ).remote(data_dir, limits.model_dump(), pipeline.model_dump(), notes, checks)
 
 
 class ActorStoreClient:

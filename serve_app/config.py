@@ -20,6 +20,7 @@ __all__ = [
     "PipelineConfig",
     "NotesConfig",
     "RolesConfig",
+    "GuardrailsConfig",
     "DeploymentResources",
     "ResourcesConfig",
     "AppArgs",
@@ -189,6 +190,21 @@ class RolesConfig(_Strict):
     )
 
 
+class GuardrailsConfig(_Strict):
+    """Checks of every note item against what was said (run after each note update)."""
+
+    enabled: bool = Field(True, description="Check notes; false finishes sessions without warnings.")
+    nli_model: str | None = Field(
+        None, description="Local directory of an NLI cross-encoder (entailment/neutral/contradiction labels); "
+        "null uses the offline default (MiniLM alignment + NegEx negation rules).",
+    )
+    support_min: float = Field(0.45, ge=0, le=1, description="Offline default: best cosine below this is unsupported.")
+    align_min: float = Field(0.5, ge=0, le=1, description="Offline default: units this close are compared for negation.")
+    top_k: int = Field(3, ge=1, description="Offline default: closest evidence units compared for negation.")
+    entail_min: float = Field(0.5, ge=0, le=1, description="NLI: entailment probability that supports an item.")
+    contra_min: float = Field(0.5, ge=0, le=1, description="NLI: contradiction probability that flags an item.")
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
@@ -207,6 +223,7 @@ class ResourcesConfig(_Strict):
     pipeline: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
     notes: DeploymentResources = DeploymentResources(num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
     roles: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=32)
+    guardrails: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=16)
 
 
 class AppArgs(_Strict):
@@ -219,4 +236,5 @@ class AppArgs(_Strict):
     pipeline: PipelineConfig = PipelineConfig()
     notes: NotesConfig = NotesConfig()
     roles: RolesConfig = RolesConfig()
+    guardrails: GuardrailsConfig = GuardrailsConfig()
     resources: ResourcesConfig = ResourcesConfig()

@@ -28,12 +28,13 @@ log = logging.getLogger("ray.serve")
 class Ingress:
     """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
 
-    def __init__(self, pipeline, asr, pii, roles, args: dict, data_dir: str, dev_token_path: str | None,
+    def __init__(self, pipeline, asr, pii, roles, guardrails, args: dict, data_dir: str, dev_token_path: str | None,
                  sse_ping_s: float):
         cfg = AppArgs.model_validate(args)
         self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
         self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline,
-                                                                 cfg.notes.enabled))
+                                                                 cfg.notes.enabled,
+                                                                 cfg.notes.enabled and cfg.guardrails.enabled))
         self._pipeline = pipeline
         self._sse_ping_s = sse_ping_s
         checks = {
@@ -44,6 +45,8 @@ class Ingress:
         }
         if roles is not None:
             checks["Roles"] = lambda: roles.ready.remote()
+        if guardrails is not None:
+            checks["Guardrails"] = lambda: guardrails.ready.remote()
         self._service = ScribeService(self._store, self._kick, cfg.limits, checks)
 
     def _kick(self, sid: str) -> None:

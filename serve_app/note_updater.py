@@ -19,6 +19,7 @@ import time
 from typing import Any, Protocol
 
 from .config import NotesConfig
+from .engines.injection import is_injection
 
 __all__ = ["NoteUpdater", "NotesClient"]
 
@@ -30,8 +31,9 @@ class NotesClient(Protocol):
 
 
 class NoteUpdater:
-    def __init__(self, store, notes: NotesClient, config: NotesConfig, clock=time.monotonic):
+    def __init__(self, store, notes: NotesClient, config: NotesConfig, clock=time.monotonic, checks=None):
         self._store, self._notes, self._config = store, notes, config
+        self._checks = checks  # a NoteChecks, kicked after each committed draft
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, asyncio.Task] = {}
@@ -84,8 +86,13 @@ class NoteUpdater:
                     return False  # already written (a repeated request)
             elif inputs["finish_requested"] or inputs["basis"] <= inputs["note_basis"]:
                 return False
-            result = await self._notes.write(inputs["segments"])
-            return await self._store.commit_note(sid, inputs["basis"], result["note"], final, result["stats"])
+            # text that tries to instruct the model never reaches it (the guardrails warn about it)
+            segments = [seg for seg in inputs["segments"] if not is_injection(seg["text"])]
+            result = await self._notes.write(segments)
+            committed = await self._store.commit_note(sid, inputs["basis"], result["note"], final, result["stats"])
+            if committed and self._checks is not None:
+                self._checks.kick(sid)  # off the note's path; the processor also awaits the final note's checks
+            return committed
 
     async def final(self, sid: str, basis: int) -> bool:
         """Write and commit the finished note from input revision ``basis``."""

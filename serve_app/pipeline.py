@@ -39,6 +39,7 @@ class StoreClient(Protocol):
     async def skip_missing(self, sid: str) -> bool: ...
     async def mark_finished(self, sid: str) -> bool: ...
     async def note_failed(self, sid: str, basis: int, reason: str) -> bool: ...
+    async def commit_warnings(self, sid: str, note_version: int, warnings: list[dict]) -> bool: ...
 
 
 class AsrClient(Protocol):
@@ -87,8 +88,10 @@ class SessionProcessor:
     """Drives sessions to completion, one step at a time, at most one loop per session."""
 
     def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
-                 asr_config: AsrConfig, config: PipelineConfig, notes=None, roles: RolesClient | None = None):
+                 asr_config: AsrConfig, config: PipelineConfig, notes=None, roles: RolesClient | None = None,
+                 checks=None):
         self._store, self._asr, self._pii, self._roles = store, asr, pii, roles
+        self._checks = checks  # a NoteChecks, or None when notes are not checked
         self._notes = notes  # a NoteUpdater, or None when the graph writes no notes
         self._asr_config = asr_config
         self._config = config
@@ -96,6 +99,7 @@ class SessionProcessor:
         self._again: set[str] = set()
         self._attempts: dict[tuple[str, int], int] = {}
         self._note_attempts: dict[tuple[str, int], int] = {}
+        self._check_attempts: dict[tuple[str, int], int] = {}
         # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
         # left context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
@@ -134,6 +138,8 @@ class SessionProcessor:
             await self._store.skip_missing(sid)
         elif item.kind == "final_note":
             await self._do_final_note(sid, item.basis)
+        elif item.kind == "final_checks":
+            await self._do_final_checks(sid, item.basis)
         elif item.kind == "finish":
             await self._store.mark_finished(sid)
         else:
@@ -158,6 +164,26 @@ class SessionProcessor:
             log.warning("final note failed %d times (%s); finishing without it", attempts, type(exc).__name__)
             await self._store.note_failed(sid, basis, type(exc).__name__)
             self._note_attempts.pop(key, None)
+
+    async def _do_final_checks(self, sid: str, version: int) -> None:
+        key = (sid, version)
+        try:
+            if self._checks is None:
+                raise RuntimeError("checks_disabled")  # store and pipeline disagree: record it, finish
+            await self._checks.run(sid)
+            self._check_attempts.pop(key, None)
+        except Exception as exc:
+            attempts = self._check_attempts.get(key, 0) + 1
+            self._check_attempts[key] = attempts
+            if self._checks is not None and attempts < self._config.max_attempts:
+                raise
+            log.warning("final note checks failed %d times (%s); finishing without them", attempts,
+                        type(exc).__name__)
+            if self._checks is not None:
+                await self._checks.give_up(sid, type(exc).__name__)
+            else:
+                await self._store.commit_warnings(sid, version, [])
+            self._check_attempts.pop(key, None)
 
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""

@@ -70,6 +70,9 @@ class SessionState:
     note_basis: int = 0
     note_final: bool = False
     note_error: str | None = None
+    #: guardrail warnings of note version ``warnings_version``
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings_version: int = 0
 
     @property
     def status(self) -> str:
@@ -93,6 +96,10 @@ class SessionState:
         return (bool(self.segments) and self.note_basis < self.input_revision
                 and (self.finished or self.finish_requested_at is None))
 
+    def checks_stale(self) -> bool:
+        """True if the current note has not been checked yet."""
+        return self.note is not None and self.warnings_version < self.note_version
+
     def segment(self, segment_id: str) -> dict[str, Any] | None:
         if segment_id.startswith("s") and segment_id[1:].isdigit():
             i = int(segment_id[1:])
@@ -108,8 +115,8 @@ class WorkItem:
     kinds: ``batch`` (mask a text batch), ``chunk`` (transcribe chunk ``seq``
     with the tail from ``cursor``), ``flush`` (final pass over the tail),
     ``skip_missing`` (give up on gaps after finish), ``final_note`` (write the
-    finished note from input revision ``basis``), ``finish``, ``wait`` (a gap
-    within the grace period), ``idle``.
+    finished note from input revision ``basis``), ``final_checks`` (check note
+    version ``basis``), ``finish``, ``wait`` (a gap within the grace period), ``idle``.
     """
 
     kind: str
@@ -134,11 +141,13 @@ def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
     )
 
 
-def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, notes: bool = True) -> WorkItem:
+def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, notes: bool = True,
+              checks: bool = False) -> WorkItem:
     """The next step for ``state`` at time ``now`` (see :class:`WorkItem`).
 
     With ``notes`` the session finishes only after a final note written from
-    its last input revision (or a recorded failure to write one)."""
+    its last input revision (or a recorded failure to write one); with
+    ``checks`` also only after that note's guardrail checks."""
     if state.finished:
         return WorkItem("idle")
     for batch in sorted(state.batches.values(), key=lambda b: b.batch):
@@ -160,6 +169,8 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
         return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor))
     if notes and state.segments and (not state.note_final or state.note_basis < state.input_revision):
         return WorkItem("final_note", basis=state.input_revision)
+    if checks and state.checks_stale():
+        return WorkItem("final_checks", basis=state.note_version)
     return WorkItem("finish")
 
 
@@ -227,6 +238,9 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.note_basis = data["basis"]
         state.note_final = True
         state.note_error = data.get("reason")
+    elif kind == "warnings_updated":
+        state.warnings = data["warnings"]
+        state.warnings_version = data["note_version"]
     elif kind == "finished":
         state.finished = True
     return state

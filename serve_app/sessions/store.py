@@ -47,13 +47,15 @@ class SessionStore:
             object with the same methods).
         max_pending_chunks: back-pressure limit per session (503 beyond it).
         notes: sessions get notes (a final note is written before ``finished``).
+        checks: notes get guardrail checks (the final note's are done before ``finished``).
         clock: seconds since the epoch (injectable for tests).
     """
 
     def __init__(self, journal, max_pending_chunks: int = 64, finish_grace_s: float = 20.0,
-                 clock: Callable[[], float] = time.time, notes: bool = True):
+                 clock: Callable[[], float] = time.time, notes: bool = True, checks: bool = False):
         self._journal = journal
         self._notes = notes
+        self._checks = checks
         self._max_pending = max_pending_chunks
         self._grace = finish_grace_s
         self._clock = clock
@@ -72,6 +74,9 @@ class SessionStore:
             self._events[sid] = events
 
     # -- internals -------------------------------------------------------
+    def _work(self, state: SessionState, now: float | None = None) -> WorkItem:
+        return next_work(state, self._clock() if now is None else now, self._grace, self._notes, self._checks)
+
     def _emit(self, sid: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         state = self._sessions[sid]
         event = {"id": state.last_event_id + 1, "type": kind, "ts": self._clock(), "data": data}
@@ -195,7 +200,8 @@ class SessionStore:
             "segments": [public_segment(seg) for seg in s.segments],
             "note_version": s.note_version,
             "note": s.note,
-            "warnings": [],
+            "warnings": s.warnings,
+            "warnings_version": s.warnings_version,
             "last_event_id": s.last_event_id,
         }
 
@@ -251,13 +257,13 @@ class SessionStore:
     def sessions_with_work(self) -> list[str]:
         now = self._clock()
         return [sid for sid, s in self._sessions.items()
-                if not s.finished and next_work(s, now, self._grace, self._notes).kind != "idle"]
+                if not s.finished and self._work(s, now).kind != "idle"]
 
     def next_work(self, sid: str) -> WorkItem:
         state = self._sessions.get(sid)
         if state is None:
             return WorkItem("idle")
-        return next_work(state, self._clock(), self._grace, self._notes)
+        return self._work(state)
 
     def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict[str, Any]]:
         """Metadata of the chunks a work item needs, with the audio bytes of those
@@ -320,7 +326,7 @@ class SessionStore:
 
     def skip_missing(self, sid: str) -> bool:
         state = self._sessions.get(sid)
-        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "skip_missing":
+        if state is None or self._work(state).kind != "skip_missing":
             return False
         later = [s for s in state.chunks if s >= state.next_seq]
         target = min(later)
@@ -329,7 +335,7 @@ class SessionStore:
 
     def mark_finished(self, sid: str) -> bool:
         state = self._sessions.get(sid)
-        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "finish":
+        if state is None or self._work(state).kind != "finish":
             return False
         self._emit(sid, "finished", {})
         return True
@@ -369,7 +375,7 @@ class SessionStore:
             if not final or basis <= state.note_basis:
                 return False
         elif final:
-            item = next_work(state, self._clock(), self._grace, self._notes)
+            item = self._work(state)
             if item.kind != "final_note" or item.basis != basis:
                 return False
         elif state.finish_requested_at is not None or basis <= state.note_basis:
@@ -378,10 +384,31 @@ class SessionStore:
                                          "note": note, "stats": stats or {}})
         return True
 
+    # -- guardrail checks ----------------------------------------------------
+    def sessions_needing_checks(self) -> list[str]:
+        """Sessions whose current note has not been checked (drafts; final notes go through next_work)."""
+        if not self._checks:
+            return []
+        return [sid for sid, s in self._sessions.items() if s.checks_stale()]
+
+    def check_inputs(self, sid: str) -> dict[str, Any]:
+        """The current note, its version, whether it was checked, and the masked segments."""
+        state = self._state(sid)
+        return {"note_version": state.note_version, "note": state.note, "checked": not state.checks_stale(),
+                "segments": [{"id": seg["id"], "text": seg["text"]} for seg in state.segments]}
+
+    def commit_warnings(self, sid: str, note_version: int, warnings: list[dict[str, Any]]) -> bool:
+        """Record the warnings of note ``note_version``; False if that note is no longer current."""
+        state = self._sessions.get(sid)
+        if state is None or note_version != state.note_version or note_version <= state.warnings_version:
+            return False
+        self._emit(sid, "warnings_updated", {"note_version": note_version, "warnings": warnings})
+        return True
+
     def note_failed(self, sid: str, basis: int, reason: str) -> bool:
         """Give up on the final note (after repeated failures); the last draft stays."""
         state = self._sessions.get(sid)
-        if state is None or next_work(state, self._clock(), self._grace, self._notes).kind != "final_note":
+        if state is None or self._work(state).kind != "final_note":
             return False
         self._emit(sid, "note_failed", {"basis": basis, "reason": reason})
         return True

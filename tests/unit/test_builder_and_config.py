@@ -80,7 +80,7 @@ def test_builder_runs_notes_on_vllm_cpu_without_a_gpu(monkeypatch, tmp_path):
     assert notes.init_args[2] == "cpu"
     env = notes.ray_actor_options["runtime_env"]["env_vars"]
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["VLLM_CPU_OMP_THREADS_BIND"].startswith("0-")
-    assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Roles", "Notes"}
+    assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Roles", "Guardrails", "Notes"}
 
 
 def test_builder_without_notes_and_with_a_served_model(monkeypatch, tmp_path):
@@ -95,6 +95,13 @@ def test_roles_never_ask_for_a_gpu_and_can_be_turned_off(monkeypatch, tmp_path):
     assert "num_gpus" not in graph["Roles"].ray_actor_options
     assert graph["Roles"].ray_actor_options["num_cpus"] == 0.1
     assert "Roles" not in _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"roles": {"enabled": False}})
+
+
+def test_guardrails_check_notes_only_when_there_are_notes(monkeypatch, tmp_path):
+    graph = _graph(monkeypatch, tmp_path, gpus=1.0)
+    assert "num_gpus" not in graph["Guardrails"].ray_actor_options
+    assert "Guardrails" not in _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"notes": {"enabled": False}})
+    assert "Guardrails" not in _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"guardrails": {"enabled": False}})
 
 
 def test_token_auth(tmp_path):

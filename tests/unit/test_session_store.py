@@ -243,3 +243,28 @@ def test_a_correction_after_finish_asks_for_a_new_final_note(store):
     assert store.commit_note(sid, state.input_revision, note, final=True)
     assert state.note_version == version + 1 and not state.note_stale()
     assert not store.commit_note(sid, state.input_revision, note, final=True)
+
+
+def test_final_note_is_checked_before_the_session_finishes(tmp_path, clock):
+    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=10, clock=clock, checks=True)
+    sid = _labelled_session(store)
+    note = {"subjective": [{"id": "n0", "text": "x", "citations": ["s0"]}], "objective": [], "assessment": [],
+            "plan": []}
+    assert store.commit_note(sid, store._sessions[sid].input_revision, note, final=False)
+    assert store.sessions_needing_checks() == [sid]
+    assert not store.commit_warnings(sid, 0, [])  # not the current note
+    assert store.commit_warnings(sid, 1, [{"note_item": "n0", "kind": "unsupported", "message": "m",
+                                           "evidence": ["s0"]}])
+    assert store.get_state("a", sid)["warnings"][0]["kind"] == "unsupported"
+    assert store.sessions_needing_checks() == [] and not store.commit_warnings(sid, 1, [])
+    store.request_finish("a", sid)
+    item = store.next_work(sid)
+    assert item.kind == "final_note"
+    assert store.commit_note(sid, item.basis, note, final=True)
+    item = store.next_work(sid)
+    assert (item.kind, item.basis) == ("final_checks", 2)
+    assert not store.mark_finished(sid)
+    assert store.commit_warnings(sid, 2, [])
+    assert store.next_work(sid).kind == "finish" and store.mark_finished(sid)
+    reloaded = SessionStore(DiskJournal(tmp_path), clock=clock, checks=True)
+    assert reloaded.get_state("a", sid)["warnings_version"] == 2

@@ -1,0 +1,37 @@
+"""Guardrails deployment: every note item checked against its cited segments."""
+from __future__ import annotations
+
+import asyncio
+
+from ray import serve
+
+from serve_app.config import GuardrailsConfig
+from serve_app.engines.guardrails import GuardrailEngine
+
+__all__ = ["Guardrails", "build_guardrail_engine"]
+
+
+def build_guardrail_engine(cfg: GuardrailsConfig) -> GuardrailEngine:
+    """The NLI backend if ``cfg.nli_model`` names a local model, else the offline default."""
+    if cfg.nli_model:
+        from serve_app.engines.nli_support import NliSupport
+
+        return GuardrailEngine(NliSupport(cfg.nli_model, entail_min=cfg.entail_min, contra_min=cfg.contra_min))
+    from serve_app.engines.support_check import EmbeddingSupport
+
+    return GuardrailEngine(EmbeddingSupport(support_min=cfg.support_min, align_min=cfg.align_min, top_k=cfg.top_k))
+
+
+@serve.deployment(name="Guardrails")
+class Guardrails:
+    """Wraps :class:`GuardrailEngine`; the embedding or NLI model loads once per replica."""
+
+    def __init__(self, config: dict):
+        self._engine = build_guardrail_engine(GuardrailsConfig(**config))
+
+    async def ready(self) -> bool:
+        return True
+
+    async def check(self, note: dict | None, segments: list[dict]) -> list[dict]:
+        """Warnings ``{note_item, kind, message, evidence}`` for ``note`` against masked ``segments``."""
+        return await asyncio.to_thread(self._engine.check, note, segments)
