@@ -45,6 +45,9 @@ _DURATION = re.compile(rf"\b(?P<num>{_NUM}|a couple of|a few|several|an?|one)\s+
                        re.I)
 _DAYS = {"day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
 _SIDE = re.compile(r"\b(left|right|bilateral(?:ly)?|both)\b", re.I)
+#: a side and the body part it qualifies ("left knee", "right lower extremity")
+_SIDE_PART = re.compile(r"\b(?P<side>left|right|bilateral|both)(?:[- ](?:side(?:d)?|sided|upper|lower|inner|outer|"
+                        r"medial|lateral|anterior|posterior|of the|of his|of her|of my))*[- ](?P<part>[a-z]{3,})", re.I)
 _NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![\w.])")
 _GENERIC_STEM = re.compile(
     r"^[a-z]+(?:statin|pril|sartan|olol|azole|prazole|mab|nib|cillin|mycin|floxacin|cycline|dipine|tidine|"
@@ -62,6 +65,7 @@ class Entities:
     per_day: set[float] = field(default_factory=set)
     durations_days: set[float] = field(default_factory=set)
     sides: set[str] = field(default_factory=set)
+    side_parts: set[tuple[str, str]] = field(default_factory=set)  # ("left", "knee")
     numbers: set[float] = field(default_factory=set)
 
 
@@ -146,6 +150,9 @@ def extract(text: str) -> Entities:
         spans.append(m.span())
     ents.sides = {s.lower().replace("bilaterally", "bilateral").replace("both", "bilateral")
                   for s in _SIDE.findall(text)}
+    for m in _SIDE_PART.finditer(text):
+        side = m.group("side").lower().replace("bilaterally", "bilateral").replace("both", "bilateral")
+        ents.side_parts.add((side, m.group("part").lower().rstrip("s")))
     for m in _NUMBER.finditer(text):
         if not any(a <= m.start() < b for a, b in spans):
             ents.numbers.add(float(m.group(0)))

@@ -45,7 +45,12 @@ def check_entities(claim: str | Entities, evidence: str | Entities) -> list[Enti
         out.append(EntityFinding("frequency", f"The frequency ({_fmt(per_day)} times a day) was not said."))
     for days in sorted(c.durations_days - e.durations_days):
         out.append(EntityFinding("duration", f"The duration ({_fmt(days)} days) was not said."))
-    for side in sorted(c.sides - e.sides):
+    flagged_sides = set()
+    for side, part in sorted(c.side_parts - e.side_parts):
+        if any(p == part for _, p in e.side_parts):  # the same part was said with another side
+            flagged_sides.add(side)
+            out.append(EntityFinding("laterality", f"The side of the {part} ('{side}') is not what was said."))
+    for side in sorted(c.sides - e.sides - flagged_sides):
         out.append(EntityFinding("laterality", f"The side '{side}' is not what was said."))
     for number in sorted(c.numbers - e.numbers - {v for v, _ in e.doses} - e.per_day):
         out.append(EntityFinding("number", f"The number {_fmt(number)} does not appear in what it cites."))

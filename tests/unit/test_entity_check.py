@@ -32,3 +32,9 @@ def test_each_changed_entity_is_found():
     assert kinds("Left knee pain.") == ["laterality"]
     assert kinds("Started lisinopril.") == ["medication"]
     assert kinds("BP 150/80.") == ["number"]
+
+
+def test_a_side_is_checked_against_the_same_body_part():
+    said = "My right knee hurts. I also twisted my left ankle last week."
+    assert [f.kind for f in check_entities("Left knee pain.", said)] == ["laterality"]
+    assert check_entities("Right knee pain and left ankle sprain.", said) == []
