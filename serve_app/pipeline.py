@@ -148,42 +148,36 @@ class SessionProcessor:
             self._notes.kick(sid)
         return True
 
+    async def _attempt(self, counter: dict, key: tuple, what: str, action, give_up) -> None:
+        """Run ``action``; re-raise a failure (the loop retries) until ``max_attempts``,
+        then log only the error type and run ``give_up(reason)`` so the session can finish."""
+        try:
+            await action()
+            counter.pop(key, None)
+        except Exception as exc:
+            attempts = counter.get(key, 0) + 1
+            counter[key] = attempts
+            if attempts < self._config.max_attempts:
+                raise
+            log.warning("%s failed %d times (%s); finishing without it", what, attempts, type(exc).__name__)
+            await give_up(type(exc).__name__)
+            counter.pop(key, None)
+
     async def _do_final_note(self, sid: str, basis: int) -> None:
-        key = (sid, basis)  # final-note attempts are counted per input revision
         if self._notes is None:  # store and pipeline disagree on notes: finish without one
             await self._store.note_failed(sid, basis, "notes_disabled")
             return
-        try:
-            await self._notes.final(sid, basis)
-            self._note_attempts.pop(key, None)
-        except Exception as exc:
-            attempts = self._note_attempts.get(key, 0) + 1
-            self._note_attempts[key] = attempts
-            if attempts < self._config.max_attempts:
-                raise
-            log.warning("final note failed %d times (%s); finishing without it", attempts, type(exc).__name__)
-            await self._store.note_failed(sid, basis, type(exc).__name__)
-            self._note_attempts.pop(key, None)
+        # final-note attempts are counted per input revision
+        await self._attempt(self._note_attempts, (sid, basis), "final note",
+                            lambda: self._notes.final(sid, basis),
+                            lambda reason: self._store.note_failed(sid, basis, reason))
 
     async def _do_final_checks(self, sid: str, version: int) -> None:
-        key = (sid, version)
-        try:
-            if self._checks is None:
-                raise RuntimeError("checks_disabled")  # store and pipeline disagree: record it, finish
-            await self._checks.run(sid)
-            self._check_attempts.pop(key, None)
-        except Exception as exc:
-            attempts = self._check_attempts.get(key, 0) + 1
-            self._check_attempts[key] = attempts
-            if self._checks is not None and attempts < self._config.max_attempts:
-                raise
-            log.warning("final note checks failed %d times (%s); finishing without them", attempts,
-                        type(exc).__name__)
-            if self._checks is not None:
-                await self._checks.give_up(sid, type(exc).__name__)
-            else:
-                await self._store.commit_warnings(sid, version, [])
-            self._check_attempts.pop(key, None)
+        if self._checks is None:  # store and pipeline disagree on checks: finish without them
+            await self._store.commit_warnings(sid, version, [])
+            return
+        await self._attempt(self._check_attempts, (sid, version), "final note checks",
+                            lambda: self._checks.run(sid), lambda reason: self._checks.give_up(sid, reason))
 
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""
