@@ -198,9 +198,9 @@ class GuardrailsConfig(_Strict):
         None, description="Local directory of an NLI cross-encoder (entailment/neutral/contradiction labels); "
         "null uses the offline default (MiniLM alignment + NegEx negation rules).",
     )
-    support_min: float = Field(0.45, ge=0, le=1, description="Offline default: best cosine below this is unsupported.")
-    align_min: float = Field(0.5, ge=0, le=1, description="Offline default: units this close are compared for negation.")
-    top_k: int = Field(3, ge=1, description="Offline default: closest evidence units compared for negation.")
+    support_min: float = Field(0.3, ge=0, le=1, description="Offline default: best cosine below this is unsupported.")
+    align_min: float = Field(0.3, ge=0, le=1, description="Offline default: units this close are compared for negation.")
+    top_k: int = Field(2, ge=1, description="Offline default: closest evidence units compared for negation.")
     entail_min: float = Field(0.5, ge=0, le=1, description="NLI: entailment probability that supports an item.")
     contra_min: float = Field(0.5, ge=0, le=1, description="NLI: contradiction probability that flags an item.")
 

@@ -49,6 +49,13 @@ _SIDE = re.compile(r"\b(left|right|bilateral(?:ly)?|both)\b", re.I)
 _SIDE_PART = re.compile(r"\b(?P<side>left|right|bilateral|both)(?:[- ](?:side(?:d)?|sided|upper|lower|inner|outer|"
                         r"medial|lateral|anterior|posterior|of the|of his|of her|of my))*[- ](?P<part>[a-z]{3,})", re.I)
 _NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![\w.])")
+#: dates ("12/18/03", "03/2021"), clock times ("7:00", "9.00 p.m.") and codes ("COVID-19", "L4-5") are not
+#: quantities; they are left out of the number check
+_NOT_QUANTITY = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}/\d{4}\b|\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?"
+                           r"|\b[A-Za-z]+\d*-\d+(?:-\d+)?\b", re.I)
+#: handedness is not the side of a finding
+_HANDEDNESS = re.compile(r"\b(?:left|right)[- ]hand(?:ed|[- ]dominant)\b", re.I)
+_VAGUE = frozenset({"a couple of", "a few", "several"})
 _GENERIC_STEM = re.compile(
     r"^[a-z]+(?:statin|pril|sartan|olol|azole|prazole|mab|nib|cillin|mycin|floxacin|cycline|dipine|tidine|"
     r"triptan|parin|gliptin|gliflozin|glutide|semide|thiazide|oxetine|azepam|azolam|codone|profen|sone|"
@@ -64,6 +71,7 @@ class Entities:
     dose_amounts: set[tuple[float, str]] = field(default_factory=set)  # (value in base unit, dimension)
     per_day: set[float] = field(default_factory=set)
     durations_days: set[float] = field(default_factory=set)
+    vague_durations_days: set[float] = field(default_factory=set)  # "a few weeks": evidence only, never checked
     sides: set[str] = field(default_factory=set)
     side_parts: set[tuple[str, str]] = field(default_factory=set)  # ("left", "knee")
     numbers: set[float] = field(default_factory=set)
@@ -146,8 +154,11 @@ def extract(text: str) -> Entities:
             continue  # "once a day" is a frequency
         raw = m.group("num").lower()
         count = _WORDS.get(raw) or float(raw)
-        ents.durations_days.add(round(count * _DAYS[m.group("unit").lower()], 3))
+        days = round(count * _DAYS[m.group("unit").lower()], 3)
+        (ents.vague_durations_days if raw in _VAGUE else ents.durations_days).add(days)
         spans.append(m.span())
+    spans += [m.span() for m in _NOT_QUANTITY.finditer(text)]
+    text = _HANDEDNESS.sub(lambda m: " " * len(m.group()), text)  # same length: spans stay valid
     ents.sides = {s.lower().replace("bilaterally", "bilateral").replace("both", "bilateral")
                   for s in _SIDE.findall(text)}
     for m in _SIDE_PART.finditer(text):

@@ -43,7 +43,7 @@ def check_entities(claim: str | Entities, evidence: str | Entities) -> list[Enti
             out.append(EntityFinding("dose", f"The dose {_fmt(value)} {unit} is not what was said."))
     for per_day in sorted(c.per_day - e.per_day):
         out.append(EntityFinding("frequency", f"The frequency ({_fmt(per_day)} times a day) was not said."))
-    for days in sorted(c.durations_days - e.durations_days):
+    for days in sorted(c.durations_days - e.durations_days - e.vague_durations_days):
         out.append(EntityFinding("duration", f"The duration ({_fmt(days)} days) was not said."))
     flagged_sides = set()
     for side, part in sorted(c.side_parts - e.side_parts):

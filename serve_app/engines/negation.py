@@ -19,7 +19,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]")
 _STOP = frozenset("""a an the and or of to in on at for with by from as is are was were be been being it its this that
 these those he she they we you i me my your his her their our him them us do does did have has had having any some
 there here so very also just about into over under up down out if then than too can could would should will shall
-may might must what which who whom when where why how patient reports states notes any anything other""".split())
+may might must what which who whom when where why how patient reports states notes any anything other
+all else okay yes yeah well really think know see get got""".split())
 _NO_ANSWER = re.compile(r"^\s*(no|nope|nah|never|not really|not at all|none|negative|i don't|i do not|i haven't|"
                         r"i have not|i didn't|i did not|no,|no\.)\b", re.I)
 _YES_ANSWER = re.compile(r"^\s*(yes|yeah|yep|yup|i do|i have|i did|sometimes|a little|correct|right)\b", re.I)
@@ -33,22 +34,35 @@ class Polarity:
     negated: frozenset[str]
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """Snowball stem, so "intolerances" meets "intolerance" and "diabetic" meets "diabetes"."""
+    return _stemmer().stem(word)
 
 
 def content_words(text: str) -> list[str]:
     return [_stem(t) for t in _TOKEN.findall(text.lower()) if t.isalnum() and t not in _STOP and len(t) > 2]
 
 
+#: Cues of spoken English that the clinical-notes termset lacks ("Xn't" is rewritten to "X not").
+_SPOKEN_CUES = ["nothing", "none", "neither", "nor", "not any"]
+_CONTRACTION = re.compile(r"\s?n't\b")
+_ANSWER_ONLY = frozenset({",", "."})
+
+
 @lru_cache(maxsize=1)
 def _cues() -> dict[str, list[list[str]]]:
     from negspacy.termsets import termset
 
-    patterns = termset("en_clinical").get_patterns()
+    patterns = {k: list(v) for k, v in termset("en_clinical").get_patterns().items()}
+    patterns["preceding_negations"] += _SPOKEN_CUES
     return {k: sorted((p.lower().split() for p in v), key=len, reverse=True) for k, v in patterns.items()}
 
 
@@ -62,7 +76,8 @@ def _match(tokens: list[str], i: int, phrases: list[list[str]]) -> int:
 def polarity(text: str, max_scope: int = 6) -> Polarity:
     """Affirmed and negated content words of ``text``."""
     cues = _cues()
-    tokens = _TOKEN.findall(text.lower().replace("n't", " n't").replace(" n't", "n't"))
+    text = _CONTRACTION.sub(" not", text.lower()).replace("can not", "cannot").replace("won not", "will not")
+    tokens = _TOKEN.findall(text)
     negated_idx: set[int] = set()
     cue_idx: set[int] = set()
     i = 0
@@ -73,6 +88,9 @@ def polarity(text: str, max_scope: int = 6) -> Polarity:
             continue
         if (n := _match(tokens, i, cues["preceding_negations"])):
             cue_idx.update(range(i, i + n))
+            if n == 1 and tokens[i] in ("no", "nope") and tokens[i + 1:i + 2] and tokens[i + 1] in _ANSWER_ONLY:
+                i += 1  # "No, I smoke a pack a day." answers a question; it negates nothing after it
+                continue
             j, words = i + n, 0
             while j < len(tokens) and words < max_scope and not tokens[j] in ".;:!?" \
                     and not _match(tokens, j, cues["termination"]):
@@ -100,8 +118,9 @@ def answer_polarity(question: str, answer: str) -> Polarity | None:
     if not question.rstrip().endswith("?") or len(answer.split()) > 12:
         return None
     words = frozenset(content_words(question))
+    own = polarity(answer)
     if _NO_ANSWER.match(answer):
-        return Polarity(frozenset(), words)
+        return Polarity(own.affirmed - words, own.negated | words)
     if _YES_ANSWER.match(answer):
-        return Polarity(words, frozenset())
+        return Polarity(own.affirmed | (words - own.negated), own.negated)
     return None

@@ -54,6 +54,13 @@ def evidence_units(segments: Sequence[dict]) -> list[EvidenceUnit]:
     return units
 
 
+def _conflicts(claim: Polarity, unit: Polarity) -> bool:
+    """The unit says the opposite about more of the claim's words than it agrees on."""
+    against = (claim.negated & unit.affirmed) | (claim.affirmed & unit.negated)
+    agree = (claim.negated & unit.negated) | (claim.affirmed & unit.affirmed)
+    return len(against) > len(agree)
+
+
 class EmbeddingSupport:
     """The offline support check.
 
@@ -65,8 +72,8 @@ class EmbeddingSupport:
         top_k: how many of the closest units are compared.
     """
 
-    def __init__(self, model_path: str | None = None, support_min: float = 0.45, align_min: float = 0.5,
-                 top_k: int = 3):
+    def __init__(self, model_path: str | None = None, support_min: float = 0.3, align_min: float = 0.3,
+                 top_k: int = 2):
         from sentence_transformers import SentenceTransformer
 
         if model_path is None:
@@ -82,22 +89,22 @@ class EmbeddingSupport:
         return self._model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
 
     def check(self, claims: Sequence[str], units: Sequence[EvidenceUnit],
-              unit_vectors: np.ndarray | None = None) -> list[SupportResult]:
-        """One result per claim against the same evidence units."""
+              unit_vectors: np.ndarray | None = None, claim_vectors: np.ndarray | None = None) -> list[SupportResult]:
+        """One result per claim against the same evidence units (vectors may be given precomputed)."""
         if not units:
             return [SupportResult("unsupported", 0.0, ()) for _ in claims]
         vectors = unit_vectors if unit_vectors is not None else self.embed([u.text for u in units])
-        sims = self.embed(claims) @ vectors.T
+        sims = (claim_vectors if claim_vectors is not None else self.embed(claims)) @ vectors.T
         out = []
         for claim, row in zip(claims, sims):
-            order = np.argsort(-row)[: self.top_k]
+            order = np.argsort(-row)
             c = polarity(claim)
-            words = c.affirmed | c.negated
-            for j in order:
-                u = units[j].polarity
-                if row[j] >= self.align_min and words and ((c.negated & u.affirmed) or (c.affirmed & u.negated)):
-                    out.append(SupportResult("contradicted", float(row[j]), units[j].segment_ids))
-                    break
+            # the top_k closest units that assert something (questions align but assert nothing)
+            asserting = [j for j in order if row[j] >= self.align_min and
+                         (units[j].polarity.affirmed or units[j].polarity.negated)][: self.top_k]
+            against = next((j for j in asserting if _conflicts(c, units[j].polarity)), None)
+            if (c.affirmed or c.negated) and against is not None:
+                out.append(SupportResult("contradicted", float(row[against]), units[against].segment_ids))
             else:
                 best = int(order[0])
                 outcome = "supported" if row[best] >= self.support_min else "unsupported"

@@ -15,7 +15,15 @@ def kinds(claim):
 def test_spoken_numbers_brands_and_units_are_normalised():
     e = extract("take forty milligrams of Protonix twice daily for a couple of weeks")
     assert e.drugs == {"pantoprazole"} and e.dose_amounts == {(40.0, "mass")}
-    assert e.per_day == {2.0} and e.durations_days == {14.0}
+    assert e.per_day == {2.0} and e.vague_durations_days == {14.0} and not e.durations_days
+    assert extract("for two weeks").durations_days == {14.0}
+
+
+def test_dates_times_codes_and_handedness_are_not_checked():
+    e = extract("Seen on 11/24/2020 at 7:00 for COVID-19; right-hand dominant; L4-5 stenosis")
+    assert not e.numbers and not e.sides
+    assert extract("a 31-year-old with left knee pain").numbers == {31.0}
+    assert not check_entities("It started a few weeks ago.", "It started three weeks ago.")
     assert extract("0.5 g").dose_amounts == extract("500 mg").dose_amounts
 
 

@@ -29,3 +29,18 @@ def test_three_outcomes(support):
                             evidence_units(SEGMENTS))
     assert [r.outcome for r in results] == ["contradicted", "supported", "supported", "unsupported"]
     assert results[0].evidence == ("s0", "s1")
+
+
+def test_agreement_outweighs_a_stray_opposite_word(support):
+    """"No, I just smoke a pack a day" answers a question: it does not deny smoking."""
+    segments = [{"id": "q", "text": "Do you smoke at all?"},
+                {"id": "a", "text": "No, I just smoke one pack per day, it's not bad."}]
+    results = support.check(["He smokes one pack per day.", "He does not smoke."], evidence_units(segments))
+    assert [r.outcome for r in results] == ["supported", "contradicted"]
+
+
+def test_questions_do_not_take_the_places_of_asserting_evidence():
+    segments = [{"id": f"q{i}", "text": f"Have you had knee pain {w}?"} for i, w in enumerate(("before", "lately"))]
+    segments.append({"id": "s", "text": "My left knee has been painful for a year."})
+    result = EmbeddingSupport(top_k=1).check(["She has never had knee pain."], evidence_units(segments))[0]
+    assert result.outcome == "contradicted" and result.evidence == ("s",)
