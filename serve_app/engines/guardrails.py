@@ -24,7 +24,7 @@ from .clinical_entities import extract
 from .dose_safety import allergies, allergy_findings, dose_findings
 from .entity_check import check_entities
 from .injection import injected_segments
-from .support_check import EmbeddingSupport, evidence_units
+from .support_check import SupportBackend, evidence_units
 
 __all__ = ["GuardrailEngine"]
 
@@ -38,7 +38,7 @@ def _warning(item: str | None, kind: str, message: str, evidence: Sequence[str])
 class GuardrailEngine:
     """Stateless checks of one note against one session's segments."""
 
-    def __init__(self, support: EmbeddingSupport):
+    def __init__(self, support: SupportBackend):
         self._support = support
 
     def check(self, note: dict[str, Any] | None, segments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -50,23 +50,34 @@ class GuardrailEngine:
         by_id = {seg["id"]: seg for seg in segments}
         transcript = " ".join(seg["text"] for seg in segments)
         allergic = allergies(transcript)
-        for section in _SECTIONS:
-            for item in note.get(section) or []:
-                cited = [by_id[c] for c in item.get("citations") or [] if c in by_id]
-                evidence = cited or list(segments)
-                ids = [seg["id"] for seg in evidence]
-                result = self._support.check([item["text"]], evidence_units(evidence))[0]
-                if result.outcome == "contradicted":
-                    warnings.append(_warning(item["id"], "contradicted", "The transcript says the opposite of "
-                                                                         "this item.", result.evidence))
-                elif result.outcome == "unsupported":
-                    warnings.append(_warning(item["id"], "unsupported", "Nothing the item cites says this.", ids))
-                said = extract(" ".join(seg["text"] for seg in evidence))
-                for finding in check_entities(item["text"], said):
-                    warnings.append(_warning(item["id"], finding.kind, finding.message, ids))
-                for finding in dose_findings(item["text"]):
-                    warnings.append(_warning(item["id"], "dose_limit", finding.message, ids))
-                if section == "plan":
-                    for finding in allergy_findings(item["text"], allergic):
-                        warnings.append(_warning(item["id"], "allergy", finding.message, ids))
+        items = [(section, item) for section in _SECTIONS for item in note.get(section) or []]
+        evidence = [[by_id[c] for c in item.get("citations") or [] if c in by_id] or list(segments)
+                    for _, item in items]
+        units = {}  # evidence ids -> units; every unit text and claim is embedded once per note
+        for segs in evidence:
+            units.setdefault(tuple(seg["id"] for seg in segs), evidence_units(segs))
+        texts = list(dict.fromkeys(u.text for us in units.values() for u in us))
+        row = {t: i for i, t in enumerate(texts)}
+        vectors = self._support.embed(texts)
+        claims = self._support.embed([item["text"] for _, item in items])
+        said = {}
+        for k, ((section, item), segs) in enumerate(zip(items, evidence)):
+            ids = tuple(seg["id"] for seg in segs)
+            item_units = units[ids]
+            result = self._support.check([item["text"]], item_units, vectors[[row[u.text] for u in item_units]]
+                                         if item_units else None, claims[k:k + 1])[0]
+            if result.outcome == "contradicted":
+                warnings.append(_warning(item["id"], "contradicted", "The transcript says the opposite of "
+                                                                     "this item.", result.evidence))
+            elif result.outcome == "unsupported":
+                warnings.append(_warning(item["id"], "unsupported", "Nothing the item cites says this.", ids))
+            if ids not in said:
+                said[ids] = extract(" ".join(seg["text"] for seg in segs))
+            for finding in check_entities(item["text"], said[ids]):
+                warnings.append(_warning(item["id"], finding.kind, finding.message, ids))
+            for finding in dose_findings(item["text"]):
+                warnings.append(_warning(item["id"], "dose_limit", finding.message, ids))
+            if section == "plan":
+                for finding in allergy_findings(item["text"], allergic):
+                    warnings.append(_warning(item["id"], "allergy", finding.message, ids))
         return warnings

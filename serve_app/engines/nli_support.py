@@ -82,9 +82,13 @@ class NliSupport:
         self.pairs_scored += len(pairs)
         return np.concatenate(probs) if probs else np.zeros((0, len(self._model.config.id2label)))
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The NLI model reads text, not vectors: nothing to precompute (the protocol's no-op)."""
+        return np.zeros((len(texts), 0), dtype=np.float32)
+
     def check(self, claims: Sequence[str], units: Sequence[EvidenceUnit],
-              unit_vectors=None) -> list[SupportResult]:
-        """One result per claim; the premise is the units' text in order."""
+              unit_vectors=None, claim_vectors=None) -> list[SupportResult]:
+        """One result per claim; the premise is the units' text in order (vectors are ignored)."""
         if not units:
             return [SupportResult("unsupported", 0.0, ()) for _ in claims]
         premise = " ".join(dict.fromkeys(u.text for u in units))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from .negation import Polarity, answer_polarity, polarity
 
-__all__ = ["EvidenceUnit", "SupportResult", "evidence_units", "EmbeddingSupport"]
+__all__ = ["EvidenceUnit", "SupportResult", "SupportBackend", "evidence_units", "EmbeddingSupport"]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NEUTRAL = Polarity(frozenset(), frozenset())
@@ -36,6 +36,17 @@ class SupportResult:
     outcome: str  # supported | unsupported | contradicted
     score: float  # cosine of the best-aligned unit
     evidence: tuple[str, ...]  # segment ids of the unit that decided
+
+
+class SupportBackend(Protocol):
+    """What :class:`~.guardrails.GuardrailEngine` needs of a support check (this default or NLI)."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for ``texts`` computed once per note and passed back to :meth:`check`."""
+
+    def check(self, claims: Sequence[str], units: Sequence[EvidenceUnit], unit_vectors: np.ndarray | None = None,
+              claim_vectors: np.ndarray | None = None) -> list[SupportResult]:
+        """One :class:`SupportResult` per claim against the same evidence units."""
 
 
 def evidence_units(segments: Sequence[dict]) -> list[EvidenceUnit]:

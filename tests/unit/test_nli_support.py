@@ -72,3 +72,14 @@ def test_long_premises_are_windowed_and_every_window_is_scored(tmp_path):
     units = evidence_units([{"id": f"s{i}", "text": s} for i, s in enumerate(SENTENCES * 4)])
     nli.check(["cough", "fever"], units)
     assert nli.pairs_scored == 2 * len(nli.windows(" ".join(dict.fromkeys(u.text for u in units))))
+
+
+def test_the_guardrail_engine_runs_on_the_nli_backend(tmp_path):
+    from serve_app.engines.guardrails import GuardrailEngine
+
+    engine = GuardrailEngine(NliSupport(_tiny_model(tmp_path / "c", {0: "ENTAILMENT", 1: "NEUTRAL",
+                                                                     2: "CONTRADICTION"}, "CONTRADICTION")))
+    segments = [{"id": "s0", "text": SENTENCES[0]}, {"id": "s1", "text": SENTENCES[1]}]
+    note = {"subjective": [{"id": "n1", "text": "chest pain", "citations": ["s0"]}]}
+    warnings = engine.check(note, segments)
+    assert [(w["note_item"], w["kind"], w["evidence"]) for w in warnings] == [("n1", "contradicted", ["s0"])]

@@ -1,0 +1,83 @@
+"""The writer's last look for PHI in a row before it is published.
+
+Rows are built from masked text only; this scan runs the service's own PII
+engine (Presidio with the project's recognizers) over every text field again.
+Placeholders (``[PERSON_1]``) are what masking left and are not findings.  A
+row with any finding is routed to the quarantine with the found spans redacted
+to their entity type; the value itself is never logged or written.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Iterable
+
+__all__ = ["PhiScanner", "text_fields"]
+
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
+Finder = Callable[[str], list[tuple[int, int, str]]]
+
+
+def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """``(field, text)`` of every free-text field of a dataset row (chat messages included)."""
+    for key in ("reason", "transcript", "generated_note", "final_note", "prompt", "chosen", "rejected"):
+        if isinstance(row.get(key), str):
+            yield key, row[key]
+    for k, message in enumerate(row.get("messages") or []):
+        yield f"messages.{k}", message["content"]
+
+
+class PhiScanner:
+    """``scan(row)`` -> (entity types found, redacted row); memoises texts shared by rows.
+
+    Args:
+        find: ``text -> [(start, end, entity_type)]`` (``PiiEngine.find``).
+    """
+
+    def __init__(self, find: Finder):
+        self._find = find
+        self._cache: dict[str, list[tuple[int, int, str]]] = {}
+
+    @classmethod
+    def from_config(cls, pii_config) -> "PhiScanner":
+        from serve_app.engines.pii import PiiEngine
+
+        return cls(PiiEngine.from_config(pii_config).find)
+
+    def findings(self, text: str) -> list[tuple[int, int, str]]:
+        if text not in self._cache:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            placeholders = [m.span() for m in _PLACEHOLDER.finditer(text)]
+            self._cache[text] = [(a, b, kind) for a, b, kind in self._find(text)
+                                 if not any(pa <= a and b <= pb for pa, pb in placeholders)]
+        return self._cache[text]
+
+    def scan(self, row: dict[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
+        """Entity types found in ``row`` and the row with them redacted (None if nothing was found)."""
+        kinds: set[str] = set()
+        redacted = dict(row)
+        for field, text in text_fields(row):
+            found = self.findings(text)
+            if not found:
+                continue
+            kinds.update(kind for _, _, kind in found)
+            clean = text
+            for a, b, kind in sorted(found, reverse=True):
+                clean = clean[:a] + f"[{kind}]" + clean[b:]
+            if field.startswith("messages."):
+                k = int(field.split(".")[1])
+                redacted["messages"] = [dict(m) for m in redacted["messages"]]
+                redacted["messages"][k]["content"] = clean
+            else:
+                redacted[field] = clean
+        return sorted(kinds), (redacted if kinds else None)
+
+
+def quarantine_row(row: dict[str, Any], dataset: str, kinds: list[str], redacted: dict[str, Any]) -> dict[str, Any]:
+    """The quarantine row for ``row`` (provenance kept, content redacted)."""
+    keep = ("schema_version", "feedback_id", "session", "clinician", "note_version", "model_id", "prompt_version",
+            "config", "received_at")
+    body = {k: v for k, v in redacted.items() if k not in keep}
+    return {**{k: row.get(k) for k in keep}, "dataset": dataset, "entity_types": kinds,
+            "row": json.dumps(body, default=str, ensure_ascii=False)}

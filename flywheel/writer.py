@@ -1,0 +1,157 @@
+"""Acknowledged feedback -> Parquet, exactly once, whatever crashes in between.
+
+Layout under the root (see :mod:`.storage`)::
+
+    _spool/<feedback_id>.json                one acknowledged feedback (written before the 201)
+    _batches/<batch>.json                    a publication in progress: its ids and target files
+    _ledger/<batch>.json                     ids a finished publication holds (idempotency index)
+    feedback|sft|dpo|quarantine/date=YYYY-MM-DD/part-<batch>.parquet
+    README.md                                the dataset card
+
+:meth:`FlywheelWriter.submit` makes a feedback durable (``_spool``) and is what
+the 201 waits for.  :meth:`FlywheelWriter.publish` turns the spool into files:
+
+1. build every row (pure, :func:`.records.rows_for`) and scan it for PHI
+   (rows with findings go to ``quarantine``, redacted);
+2. write the manifest ``_batches/<batch>.json`` (ids + target files);
+3. write each target that does not exist yet (atomic: complete or absent),
+   then the ledger;
+4. delete the spooled feedback, then the manifest.
+
+A crash anywhere is repaired by re-running the manifest on the next start:
+targets that exist are kept, missing ones are rebuilt from the spool (whose
+files are only deleted after every target exists), so each acknowledged id
+ends up in the data exactly once.  A feedback id already spooled or published
+is not taken again (retries with the same ``Idempotency-Key`` map to the same
+id).
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import pyarrow as pa
+
+from .layout import ensure_layout, root_lock
+from .phi_scan import PhiScanner, quarantine_row
+from .records import Feedback, FlywheelRules, rows_for
+from .schemas import DATASETS
+from .storage import Root
+
+__all__ = ["FlywheelWriter"]
+
+log = logging.getLogger("scribe.flywheel")
+
+
+def _date(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+class FlywheelWriter:
+    """Spool and publish feedback under ``root`` (local path or pyarrow.fs URI).
+
+    Args:
+        root: where the datasets live.
+        rules: classification thresholds.
+        scanner: PHI scan of each row (None: no scan, for tests of layout only).
+    """
+
+    def __init__(self, root: str, rules: FlywheelRules, scanner: PhiScanner | None):
+        self.root = Root(root)
+        self.rules = rules
+        self._scanner = scanner
+        self._lock = lambda: root_lock(self.root)  # shared with `flywheel compact`
+        self._guard = threading.Lock()
+        self._known: set[str] = set()
+        for name in self.root.list("_ledger", ".json"):
+            self._known.update(json.loads(self.root.read_bytes(f"_ledger/{name}"))["feedback_ids"])
+        self._known.update(n[:-5] for n in self.root.list("_spool", ".json"))
+        ensure_layout(self.root)
+
+    # -- acknowledgement -------------------------------------------------------
+    def submit(self, fb: Feedback) -> bool:
+        """Make ``fb`` durable; False if this id was already taken (a retry). Returns after fsync."""
+        with self._guard:
+            if fb.feedback_id in self._known:
+                return False
+            self._known.add(fb.feedback_id)
+        try:
+            self.root.write_bytes(f"_spool/{fb.feedback_id}.json", fb.to_json().encode())
+        except BaseException:
+            with self._guard:
+                self._known.discard(fb.feedback_id)
+            raise
+        return True
+
+    def pending(self) -> int:
+        return len(self.root.list("_spool", ".json"))
+
+    # -- publication -----------------------------------------------------------
+    def _spooled(self, ids: list[str]) -> list[Feedback]:
+        out = []
+        for fid in ids:
+            if self.root.exists(f"_spool/{fid}.json"):
+                out.append(Feedback.from_json(self.root.read_bytes(f"_spool/{fid}.json").decode()))
+        return out
+
+    def _route(self, feedback: list[Feedback]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """(dataset, date) -> rows, PHI findings sent to the quarantine."""
+        out: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+        for fb in feedback:
+            day = _date(fb.received_at)
+            for dataset, rows in rows_for(fb, self.rules).items():
+                for row in rows:
+                    kinds, redacted = self._scanner.scan(row) if self._scanner else ([], None)
+                    if kinds:
+                        log.warning("flywheel: a %s row was quarantined (found %s)", dataset, ",".join(kinds))
+                        out[("quarantine", day)].append(quarantine_row(row, dataset, kinds, redacted))
+                    else:
+                        out[(dataset, day)].append(row)
+        return out
+
+    def _apply(self, batch: str, manifest: dict[str, Any], routed: dict | None = None) -> int:
+        for target in manifest["targets"]:
+            if self.root.exists(target):
+                continue
+            if routed is None:
+                routed = self._route(self._spooled(manifest["feedback_ids"]))
+            dataset, partition, _ = target.split("/")
+            rows = routed[(dataset, partition.split("=", 1)[1])]
+            self.root.write_table(target, pa.Table.from_pylist(rows, schema=DATASETS[dataset]))
+        ledger = f"_ledger/{batch}.json"
+        if not self.root.exists(ledger):
+            self.root.write_bytes(ledger, json.dumps({"feedback_ids": manifest["feedback_ids"]}).encode())
+        for fid in manifest["feedback_ids"]:
+            self.root.delete(f"_spool/{fid}.json")
+        self.root.delete(f"_batches/{batch}.json")
+        return len(manifest["feedback_ids"])
+
+    def recover(self) -> int:
+        """Finish publications a crash interrupted; returns the feedback count they held."""
+        done = 0
+        with self._lock():
+            for name in self.root.list("_batches", ".json"):
+                done += self._apply(name[:-5], json.loads(self.root.read_bytes(f"_batches/{name}")))
+        return done
+
+    def publish(self, max_feedback: int = 5000) -> int:
+        """Publish what is spooled (at most ``max_feedback``); returns how many feedback were published."""
+        self.recover()
+        ids = [n[:-5] for n in self.root.list("_spool", ".json")][:max_feedback]
+        if not ids:
+            return 0
+        with self._lock():
+            feedback = self._spooled(ids)
+            routed = self._route(feedback)
+            batch = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+            targets = [f"{dataset}/date={day}/part-{batch}.parquet" for (dataset, day), rows in sorted(routed.items())
+                       if rows]
+            manifest = {"feedback_ids": [fb.feedback_id for fb in feedback], "targets": targets}
+            self.root.write_bytes(f"_batches/{batch}.json", json.dumps(manifest).encode())
+            return self._apply(batch, manifest, routed)
