@@ -38,6 +38,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .card import card_text
 from .layout import ensure_layout, root_lock
 from .phi_scan import PhiScanner, quarantine_row
 from .records import Feedback, FlywheelRules, rows_for
@@ -73,6 +74,9 @@ class FlywheelWriter:
             self._known.update(json.loads(self.root.read_bytes(f"_ledger/{name}"))["feedback_ids"])
         self._known.update(n[:-5] for n in self.root.list("_spool", ".json"))
         ensure_layout(self.root)
+        card = card_text(rules).encode()
+        if not self.root.exists("README.md") or self.root.read_bytes("README.md") != card:
+            self.root.write_bytes("README.md", card)
 
     # -- acknowledgement -------------------------------------------------------
     def submit(self, fb: Feedback) -> bool:

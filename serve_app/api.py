@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenAuth
 from .errors import NotFound, PayloadTooLarge, ScribeError
-from .schemas import (ChunkAccepted, CreateSessionResponse, ErrorBody, FinishAccepted, Health,
+from .schemas import (ChunkAccepted, CreateSessionResponse, ErrorBody, FeedbackAccepted, FinishAccepted, Health,
                       SegmentsAccepted, SessionSummary)
 from .service import ScribeService
 
@@ -163,10 +163,11 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
         response.headers["Cache-Control"] = "no-store"
         return await store.get_names(who, sid)
 
-    @app.post("/v1/sessions/{sid}/feedback", status_code=201)
-    async def feedback(sid: str, who: str = Depends(clinician)):
-        await store.session_exists(who, sid)
-        return _error(501, "not_implemented", "Feedback arrives with the data flywheel.")
+    @app.post("/v1/sessions/{sid}/feedback", status_code=201, response_model=FeedbackAccepted)
+    async def feedback(sid: str, request: Request, who: str = Depends(clinician),
+                       idempotency_key: str | None = Header(None)):
+        body = await read_body(request, limits.max_json_bytes)
+        return await service.feedback(who, sid, body, idempotency_key)
 
     @app.delete("/v1/sessions/{sid}", status_code=204)
     async def delete_session(sid: str, who: str = Depends(clinician)):

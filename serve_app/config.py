@@ -205,6 +205,22 @@ class GuardrailsConfig(_Strict):
     contra_min: float = Field(0.5, ge=0, le=1, description="NLI: contradiction probability that flags an item.")
 
 
+class FlywheelConfig(_Strict):
+    """Clinician feedback -> PHI-free Parquet datasets (feedback, sft, dpo) for Ray Data."""
+
+    root: str | None = Field(
+        None, description="Dataset root: a local path or a pyarrow.fs URI (s3://..., gs://...); "
+        "null = $SCRIBE_DATA_DIR/flywheel.",
+    )
+    similarity: Literal["indel"] = Field(
+        "indel", description="Edit similarity: RapidFuzz normalised Indel similarity of the rendered notes.")
+    dpo_max_similarity: float = Field(
+        0.9, ge=0, le=1, description="An edit less similar than this to the generated note is substantive: "
+        "it also gives a DPO pair (chosen = edited, rejected = generated).")
+    publish_interval_s: float = Field(2.0, gt=0, description="How often spooled feedback is published to Parquet.")
+    max_batch: int = Field(2000, ge=1, description="Most feedback published in one batch of files.")
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
@@ -224,6 +240,7 @@ class ResourcesConfig(_Strict):
     notes: DeploymentResources = DeploymentResources(num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
     roles: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=32)
     guardrails: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=16)
+    flywheel: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=64)
 
 
 class AppArgs(_Strict):
@@ -237,4 +254,5 @@ class AppArgs(_Strict):
     notes: NotesConfig = NotesConfig()
     roles: RolesConfig = RolesConfig()
     guardrails: GuardrailsConfig = GuardrailsConfig()
+    flywheel: FlywheelConfig = FlywheelConfig()
     resources: ResourcesConfig = ResourcesConfig()

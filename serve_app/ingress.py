@@ -15,7 +15,10 @@ from deployments.session_store import ActorStoreClient, get_session_store
 
 from .api import create_api
 from .auth import TokenAuth
+from flywheel.identity import Pseudonymizer
+
 from .config import AppArgs
+from .feedback import FeedbackRecorder, provenance
 from .service import ScribeService
 
 __all__ = ["Ingress"]
@@ -28,8 +31,8 @@ log = logging.getLogger("ray.serve")
 class Ingress:
     """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
 
-    def __init__(self, pipeline, asr, pii, roles, guardrails, args: dict, data_dir: str, dev_token_path: str | None,
-                 sse_ping_s: float):
+    def __init__(self, pipeline, asr, pii, roles, guardrails, flywheel, args: dict, data_dir: str,
+                 dev_token_path: str | None, sse_ping_s: float, pseudonym_key_path: str | None = None):
         cfg = AppArgs.model_validate(args)
         self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
         self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline,
@@ -47,7 +50,10 @@ class Ingress:
             checks["Roles"] = lambda: roles.ready.remote()
         if guardrails is not None:
             checks["Guardrails"] = lambda: guardrails.ready.remote()
-        self._service = ScribeService(self._store, self._kick, cfg.limits, checks)
+        checks["Flywheel"] = lambda: flywheel.ready.remote()
+        recorder = FeedbackRecorder(self._store, pii, flywheel, Pseudonymizer.from_environment(pseudonym_key_path),
+                                    provenance(cfg))
+        self._service = ScribeService(self._store, self._kick, cfg.limits, checks, recorder)
 
     def _kick(self, sid: str) -> None:
         self._pipeline.kick.remote(sid)  # fire and forget; the pipeline's scan is the safety net

@@ -67,6 +67,39 @@ class RoleCorrection(BaseModel):
     role: Role = Field(description="The segment's speaker.")
 
 
+class NoteItemIn(BaseModel):
+    """One item of a clinician's edited note."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = Field(None, max_length=64)
+    text: str = Field(min_length=1, max_length=5000)
+    citations: list[str] = Field(default_factory=list, max_length=200)
+
+
+class NoteIn(BaseModel):
+    """A note as the API serves it: four sections of items."""
+
+    model_config = ConfigDict(extra="forbid")
+    subjective: list[NoteItemIn] = Field(default_factory=list, max_length=200)
+    objective: list[NoteItemIn] = Field(default_factory=list, max_length=200)
+    assessment: list[NoteItemIn] = Field(default_factory=list, max_length=200)
+    plan: list[NoteItemIn] = Field(default_factory=list, max_length=200)
+
+
+class FeedbackRequest(BaseModel):
+    """``POST .../feedback``: a clinician's judgement of one note version."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["accept", "edit", "reject"]
+    note_version: int = Field(ge=1, description="The note version judged.")
+    note: NoteIn | None = Field(None, description="The clinician's note; required for edit.")
+    reason: str | None = Field(None, max_length=2000, description="Why (reject, or any action).")
+
+
+class FeedbackAccepted(BaseModel):
+    feedback_id: str
+
+
 class SegmentsAccepted(BaseModel):
     batch: int
     accepted: int

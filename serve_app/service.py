@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from .config import LimitsConfig
 from .engines.audio import decode_audio
-from .errors import BadRequest, PayloadTooLarge, ValidationFailed
-from .schemas import CreateSessionRequest, RoleCorrection, SegmentsRequest
+from .errors import BadRequest, NotReady, PayloadTooLarge, ValidationFailed
+from .schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
 
 __all__ = ["ScribeService", "parse_json"]
 
@@ -48,8 +48,9 @@ class ScribeService:
     """
 
     def __init__(self, store, kick: Callable[[str], Any], limits: LimitsConfig,
-                 health_checks: dict[str, Callable[[], Awaitable[Any]]]):
+                 health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback=None):
         self.store = store
+        self._feedback = feedback  # a serve_app.feedback.FeedbackRecorder, or None (flywheel off)
         self._kick = kick
         self.limits = limits
         self._health_checks = health_checks
@@ -114,3 +115,11 @@ class ScribeService:
         result = await self.store.request_finish(clinician, sid)
         self._kick(sid)
         return result
+
+    async def feedback(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
+        """Record a clinician's judgement of a note; returns once it is durable."""
+        await self.store.session_exists(clinician, sid)
+        request = parse_json(body, FeedbackRequest)
+        if self._feedback is None:
+            raise NotReady("Feedback is not available on this deployment.", code="feedback_unavailable")
+        return await self._feedback.record(clinician, sid, request, idempotency_key)

@@ -21,7 +21,7 @@ from .pseudonyms import PseudonymMap
 
 __all__ = [
     "MaskedSpan", "MaskResult", "PiiMasker", "PiiEngine", "is_calendar_date", "load_allow_list",
-    "mask_words", "mask_segments", "apply_spans",
+    "mask_words", "mask_segments", "apply_spans", "mask_known_values",
 ]
 
 MASKED_ENTITIES = [
@@ -277,3 +277,19 @@ def mask_segments(masker: PiiMasker, segments: Sequence[dict], names: dict[str, 
             masked["words"] = mask_words(words, result)
         out.append(masked)
     return out, created
+
+
+def mask_known_values(text: str, names: dict[str, str]) -> str:
+    """Replace every real value of the session map (placeholder -> value) found in ``text`` by its placeholder.
+
+    For text a clinician typed after seeing real names (an edited note): the
+    values the session already knows get the same placeholders as in the
+    transcript, longest first, case-insensitively, on word boundaries.  What
+    is new is left for :meth:`PiiEngine.mask`.
+    """
+    import re
+
+    for placeholder, value in sorted(names.items(), key=lambda kv: len(kv[1]), reverse=True):
+        if value.strip():
+            text = re.sub(rf"(?<!\w){re.escape(value.strip())}(?!\w)", placeholder, text, flags=re.IGNORECASE)
+    return text

@@ -73,6 +73,9 @@ class SessionState:
     #: guardrail warnings of note version ``warnings_version``
     warnings: list[dict[str, Any]] = field(default_factory=list)
     warnings_version: int = 0
+    #: a clinician accepted or edited a note: it is the final note, no model note replaces it
+    clinician_final: bool = False
+    feedback_ids: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -93,7 +96,7 @@ class SessionState:
     def note_stale(self) -> bool:
         """True if the note lags behind the transcript and the note updater should act:
         a draft while recording, or a new final note after a correction to a finished session."""
-        return (bool(self.segments) and self.note_basis < self.input_revision
+        return (bool(self.segments) and self.note_basis < self.input_revision and not self.clinician_final
                 and (self.finished or self.finish_requested_at is None))
 
     def checks_stale(self) -> bool:
@@ -167,7 +170,8 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
         return WorkItem("skip_missing")
     if not state.flushed and state.audio_end > state.asr_cursor + 1e-6:
         return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor))
-    if notes and state.segments and (not state.note_final or state.note_basis < state.input_revision):
+    if notes and state.segments and not state.clinician_final \
+            and (not state.note_final or state.note_basis < state.input_revision):
         return WorkItem("final_note", basis=state.input_revision)
     if checks and state.checks_stale():
         return WorkItem("final_checks", basis=state.note_version)
@@ -241,6 +245,12 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
     elif kind == "warnings_updated":
         state.warnings = data["warnings"]
         state.warnings_version = data["note_version"]
+    elif kind == "feedback_recorded":
+        state.feedback_ids.append(data["feedback_id"])
+        if data.get("idempotency_key"):
+            state.idempotency[data["idempotency_key"]] = {"feedback_id": data["feedback_id"]}
+        if data["action"] in ("accept", "edit"):
+            state.clinician_final = True
     elif kind == "finished":
         state.finished = True
     return state

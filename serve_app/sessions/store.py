@@ -405,6 +405,42 @@ class SessionStore:
         self._emit(sid, "warnings_updated", {"note_version": note_version, "warnings": warnings})
         return True
 
+    # -- feedback ------------------------------------------------------------
+    def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None) -> dict[str, Any] | None:
+        """The answer a feedback with this ``Idempotency-Key`` already got, if any."""
+        state = self._owned(owner, sid)
+        if idempotency_key and "feedback_id" in state.idempotency.get(idempotency_key, {}):
+            return dict(state.idempotency[idempotency_key])
+        return None
+
+    def feedback_context(self, owner: str, sid: str, note_version: int) -> dict[str, Any]:
+        """What a feedback on note ``note_version`` is recorded with: that note, the masked transcript, names."""
+        state = self._owned(owner, sid)
+        note = next((e["data"] for e in reversed(self._events[sid])
+                     if e["type"] == "note_updated" and e["data"]["version"] == note_version), None)
+        if note is None:
+            raise Conflict(f"This session has no note version {note_version}.", code="unknown_note_version")
+        return {"note": note["note"], "note_source": note.get("source", "model"),
+                "segments": [{"id": s["id"], "text": s["text"], "role": s.get("role")} for s in state.segments],
+                "names": dict(self.names(sid))}
+
+    def record_feedback(self, owner: str, sid: str, feedback_id: str, action: str, note_version: int,
+                        final_note: dict[str, Any] | None, idempotency_key: str | None,
+                        names_delta: dict[str, str] | None) -> dict[str, Any]:
+        """Record a durable feedback; an accepted or edited note becomes the final note (version + 1)."""
+        state = self._owned(owner, sid)
+        if feedback_id in state.feedback_ids:
+            return {"feedback_id": feedback_id, "replayed": True}
+        self._save_names(sid, names_delta)
+        accepted_current = action == "accept" and note_version == state.note_version
+        if action in ("accept", "edit") and final_note is not None and not accepted_current:
+            self._emit(sid, "note_updated", {"version": state.note_version + 1, "basis": state.input_revision,
+                                             "final": True, "note": final_note, "source": "clinician",
+                                             "stats": {"judged_version": note_version, "action": action}})
+        self._emit(sid, "feedback_recorded", {"feedback_id": feedback_id, "action": action,
+                                              "note_version": note_version, "idempotency_key": idempotency_key})
+        return {"feedback_id": feedback_id, "replayed": False}
+
     def note_failed(self, sid: str, basis: int, reason: str) -> bool:
         """Give up on the final note (after repeated failures); the last draft stays."""
         state = self._sessions.get(sid)

@@ -80,7 +80,7 @@ def test_builder_runs_notes_on_vllm_cpu_without_a_gpu(monkeypatch, tmp_path):
     assert notes.init_args[2] == "cpu"
     env = notes.ray_actor_options["runtime_env"]["env_vars"]
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["VLLM_CPU_OMP_THREADS_BIND"].startswith("0-")
-    assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Roles", "Guardrails", "Notes"}
+    assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Roles", "Guardrails", "Notes", "Flywheel"}
 
 
 def test_builder_without_notes_and_with_a_served_model(monkeypatch, tmp_path):

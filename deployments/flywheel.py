@@ -1,0 +1,68 @@
+"""Flywheel deployment: makes feedback durable (the 201 waits for it) and publishes it to Parquet."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from ray import serve
+
+from flywheel.phi_scan import PhiScanner
+from flywheel.records import Feedback, FlywheelRules
+from flywheel.writer import FlywheelWriter
+from serve_app.config import FlywheelConfig, PiiConfig
+
+__all__ = ["Flywheel", "build_writer"]
+
+log = logging.getLogger("ray.serve")
+
+
+def build_writer(cfg: FlywheelConfig, pii: PiiConfig, root: str) -> FlywheelWriter:
+    """The writer for ``root`` with the service's own PII engine as its last PHI scan."""
+    return FlywheelWriter(root, FlywheelRules(similarity=cfg.similarity, dpo_max_similarity=cfg.dpo_max_similarity),
+                          PhiScanner.from_config(pii))
+
+
+@serve.deployment(name="Flywheel")
+class Flywheel:
+    """One replica: :meth:`submit` spools durably; a background loop publishes every ``publish_interval_s``.
+
+    On start it finishes any publication a crash cut short (:meth:`FlywheelWriter.recover`).
+    """
+
+    def __init__(self, config: dict, pii_config: dict, root: str):
+        self._cfg = FlywheelConfig(**config)
+        self._writer = build_writer(self._cfg, PiiConfig(**pii_config), root)
+        self._writer.recover()
+        self._lock = asyncio.Lock()
+        self._task = asyncio.get_event_loop().create_task(self._loop())
+
+    async def ready(self) -> bool:
+        return True
+
+    async def submit(self, feedback: dict) -> bool:
+        """Durably spool one feedback (already masked); False if its id was already taken."""
+        return await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
+
+    async def publish_now(self) -> int:
+        """Publish everything spooled now (tests, ``flywheel`` tools); returns the feedback count."""
+        async with self._lock:
+            total = 0
+            while (n := await asyncio.to_thread(self._writer.publish, self._cfg.max_batch)):
+                total += n
+            return total
+
+    async def pid(self) -> int:
+        """This replica's process id (the crash test kills it with SIGKILL)."""
+        return os.getpid()
+
+    async def pending(self) -> int:
+        return await asyncio.to_thread(self._writer.pending)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._cfg.publish_interval_s)
+            try:
+                await self.publish_now()
+            except Exception as exc:  # the spool keeps everything; the next round retries
+                log.warning("flywheel publication failed (%s); retrying", type(exc).__name__)
