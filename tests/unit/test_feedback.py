@@ -20,22 +20,12 @@ from serve_app.schemas import FeedbackRequest
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
 
+from tests.helpers.local_store import Client
+
 pytestmark = pytest.mark.unit
 
 NOTE = {"subjective": [{"id": "n0", "text": "[PERSON_1] reports back pain for four days.", "citations": ["s0"]}],
         "objective": [], "assessment": [], "plan": [{"id": "n1", "text": "Ibuprofen 400 mg.", "citations": ["s0"]}]}
-
-
-class Client:
-    def __init__(self, store):
-        self._store = store
-
-    def __getattr__(self, name):
-        method = getattr(self._store, name)
-
-        async def call(*a, **k):
-            return method(*a, **k)
-        return call
 
 
 class Remote:

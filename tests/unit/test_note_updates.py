@@ -14,24 +14,12 @@ from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
 from tests.helpers.fake_note_engine import FakeNoteEngine
 
+from tests.helpers.local_store import Client
+
 pytestmark = pytest.mark.unit
 
 NOTE = {"subjective": [{"id": "n0", "text": "Back pain.", "citations": ["s0"]}],
         "objective": [], "assessment": [], "plan": []}
-
-
-class Client:
-    """The real store called the way the actor client calls it (``await client.method(...)``)."""
-
-    def __init__(self, store):
-        self._store = store
-
-    def __getattr__(self, name):
-        method = getattr(self._store, name)
-
-        async def call(*a, **k):
-            return method(*a, **k)
-        return call
 
 
 def _store(tmp_path):
