@@ -12,19 +12,28 @@ import json
 import re
 from typing import Any, Callable, Iterable
 
+from .records import SYSTEM_PROMPT
+
 __all__ = ["PhiScanner", "text_fields"]
 
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
 Finder = Callable[[str], list[tuple[int, int, str]]]
 
 
-def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str]]:
-    """``(field, text)`` of every free-text field of a dataset row (chat messages included)."""
+def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """``(field, fixed prefix, text)`` of every free-text field of a row that can hold session data.
+
+    The project's own instruction (the system message, the head of a DPO prompt) is not session data
+    and is not scanned (Presidio reads "JSON" in it as a name).
+    """
     for key in ("reason", "transcript", "generated_note", "final_note", "prompt", "chosen", "rejected"):
         if isinstance(row.get(key), str):
-            yield key, row[key]
+            text = row[key]
+            prefix = SYSTEM_PROMPT if key == "prompt" and text.startswith(SYSTEM_PROMPT) else ""
+            yield key, prefix, text[len(prefix):]
     for k, message in enumerate(row.get("messages") or []):
-        yield f"messages.{k}", message["content"]
+        if message.get("role") != "system":
+            yield f"messages.{k}", "", message["content"]
 
 
 class PhiScanner:
@@ -57,7 +66,7 @@ class PhiScanner:
         """Entity types found in ``row`` and the row with them redacted (None if nothing was found)."""
         kinds: set[str] = set()
         redacted = dict(row)
-        for field, text in text_fields(row):
+        for field, prefix, text in text_fields(row):
             found = self.findings(text)
             if not found:
                 continue
@@ -65,6 +74,7 @@ class PhiScanner:
             clean = text
             for a, b, kind in sorted(found, reverse=True):
                 clean = clean[:a] + f"[{kind}]" + clean[b:]
+            clean = prefix + clean
             if field.startswith("messages."):
                 k = int(field.split(".")[1])
                 redacted["messages"] = [dict(m) for m in redacted["messages"]]

@@ -6,6 +6,8 @@ import concurrent.futures as cf
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +17,7 @@ import pyarrow.dataset as pads
 import pytest
 
 from flywheel.schemas import DATASETS
+from tests.helpers.serve import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +31,15 @@ SEGMENTS = [
      "role": "doctor"},
 ]
 PLANTED = ("Walter Kowalski", "617-555-0123", "Beatrice Okafor", "Kowalski")
+
+
+def _ray_data(root: Path) -> dict:
+    """Counts, columns and ids of each dataset as Ray Data reads them (a fresh Ray in a subprocess)."""
+    out = subprocess.run([sys.executable, "-m", "tests.helpers.ray_data_read", str(root)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    assert line, out.stderr[-2000:]
+    return json.loads(line[len("RESULT "):])
 
 
 def _handle():
@@ -69,8 +81,6 @@ def _post(client, sid, body, key=None):
 
 
 def test_feedback_becomes_datasets_ray_data_reads_without_phi(serve_app, alice, bob, noted_session):
-    import ray
-
     sid, state = noted_session
     version = state["note_version"]
     assert "Walter Kowalski" in alice.http.get(f"/v1/sessions/{sid}/names").json().values()
@@ -102,13 +112,13 @@ def test_feedback_becomes_datasets_ray_data_reads_without_phi(serve_app, alice, 
 
     _handle().publish_now.remote().result()
     root = _root(serve_app)
-    counts = {name: ray.data.read_parquet(str(root / name)).count() - before[name] for name in ("feedback", "sft")}
-    assert counts == {"feedback": 3, "sft": 2}
-    dpo = ray.data.read_parquet(str(root / "dpo"))
-    assert dpo.count() - before["dpo"] == 1
+    read = _ray_data(root)
+    counts = {name: read[name]["count"] - before[name] for name in ("feedback", "sft", "dpo")}
+    assert counts == {"feedback": 3, "sft": 2, "dpo": 1}
+    ids = {r.json()["feedback_id"] for r in (accept, edit, reject)}
+    assert ids <= set(read["feedback"]["feedback_ids"])
     for name in ("feedback", "sft", "dpo"):
-        names = ray.data.read_parquet(str(root / name)).schema().names
-        assert names[: len(DATASETS[name].names)] == DATASETS[name].names
+        assert read[name]["columns"][: len(DATASETS[name].names)] == DATASETS[name].names
     row = next(r for r in _rows(root, "dpo") if r["feedback_id"] == edit.json()["feedback_id"])
     assert "[PERSON_" in row["chosen"] and row["note_version"] == version and row["model_id"]
     # planted PHI reaches no file: decoded Parquet rows and every other file under the root

@@ -135,3 +135,15 @@ def test_compaction_merges_files_and_keeps_every_row_once(tmp_path):
     w.submit(feedback("k9"))  # the writer keeps appending through the swapped link
     w.publish()
     assert len(rows(tmp_path, "feedback")) == 5
+
+
+def test_the_projects_own_instruction_is_not_scanned_but_every_session_text_is():
+    seen = []
+    scanner = PhiScanner(lambda t: seen.append(t) or [])
+    for rows_ in rows_for(feedback("s", "edit", edited("Start amoxicillin 500 mg twice daily for ten days.")),
+                          FlywheelRules()).values():
+        for row in rows_:
+            scanner.scan(row)
+    from flywheel.records import SYSTEM_PROMPT
+    assert not any(SYSTEM_PROMPT in t for t in seen)
+    assert any("[PERSON_1] has had a cough" in t for t in seen) and any("amoxicillin" in t for t in seen)
