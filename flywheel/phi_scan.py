@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, Callable, Iterable
 
-from .records import SYSTEM_PROMPT
+from .records import SECTIONS, SYSTEM_PROMPT
 
 __all__ = ["PhiScanner", "text_fields"]
 
@@ -20,8 +20,42 @@ _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
 Finder = Callable[[str], list[tuple[int, int, str]]]
 
 
+_LINE = re.compile(r"^(\[[^\]]+\] [A-Za-z]+: )(.*)$")
+
+
+def _note(value: str) -> dict | None:
+    if not value.startswith("{"):
+        return None
+    try:
+        note = json.loads(value)
+    except ValueError:
+        return None
+    return note if isinstance(note, dict) and set(note) <= set(SECTIONS) else None
+
+
+def _pieces(value: str) -> tuple[list[str], Callable[[list[str]], str]]:
+    """The texts of one field as the service masked them (one per note item or transcript segment),
+    and how to put the field back together from (redacted) texts."""
+    note = _note(value)
+    if note is not None:
+        where = [(s, i) for s in SECTIONS for i in range(len(note.get(s) or []))]
+
+        def rebuild_note(texts: list[str]) -> str:
+            out = json.loads(value)
+            for (s, i), text in zip(where, texts):
+                out[s][i]["text"] = text
+            return json.dumps(out, ensure_ascii=False)
+        return [note[s][i]["text"] for s, i in where], rebuild_note
+    heads, texts = [], []
+    for line in value.split("\n"):
+        m = _LINE.match(line)
+        heads.append(m.group(1) if m else "")
+        texts.append(m.group(2) if m else line)
+    return texts, lambda new: "\n".join(h + t for h, t in zip(heads, new))
+
+
 def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
-    """``(field, fixed prefix, text)`` of every free-text field of a row that can hold session data.
+    """``(field, fixed prefix, value)`` of every field of a row that can hold session text.
 
     The project's own instruction (the system message, the head of a DPO prompt) is not session data
     and is not scanned (Presidio reads "JSON" in it as a name).
@@ -29,7 +63,7 @@ def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
     for key in ("reason", "transcript", "generated_note", "final_note", "prompt", "chosen", "rejected"):
         if isinstance(row.get(key), str):
             text = row[key]
-            prefix = SYSTEM_PROMPT if key == "prompt" and text.startswith(SYSTEM_PROMPT) else ""
+            prefix = SYSTEM_PROMPT + "\n\n" if key == "prompt" and text.startswith(SYSTEM_PROMPT) else ""
             yield key, prefix, text[len(prefix):]
     for k, message in enumerate(row.get("messages") or []):
         if message.get("role") != "system":
@@ -38,6 +72,9 @@ def text_fields(row: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
 
 class PhiScanner:
     """``scan(row)`` -> (entity types found, redacted row); memoises texts shared by rows.
+
+    Each note item and each transcript segment is scanned on its own, as it was masked (the same
+    words inside JSON or a joined transcript read differently to the NER model).
 
     Args:
         find: ``text -> [(start, end, entity_type)]`` (``PiiEngine.find``).
@@ -66,21 +103,24 @@ class PhiScanner:
         """Entity types found in ``row`` and the row with them redacted (None if nothing was found)."""
         kinds: set[str] = set()
         redacted = dict(row)
-        for field, prefix, text in text_fields(row):
-            found = self.findings(text)
-            if not found:
+        for field, prefix, value in text_fields(row):
+            texts, rebuild = _pieces(value)
+            found = [self.findings(t) for t in texts]
+            if not any(found):
                 continue
-            kinds.update(kind for _, _, kind in found)
-            clean = text
-            for a, b, kind in sorted(found, reverse=True):
-                clean = clean[:a] + f"[{kind}]" + clean[b:]
-            clean = prefix + clean
+            clean = []
+            for text, spans in zip(texts, found):
+                kinds.update(kind for _, _, kind in spans)
+                for a, b, kind in sorted(spans, reverse=True):
+                    text = text[:a] + f"[{kind}]" + text[b:]
+                clean.append(text)
+            value = prefix + rebuild(clean)
             if field.startswith("messages."):
                 k = int(field.split(".")[1])
                 redacted["messages"] = [dict(m) for m in redacted["messages"]]
-                redacted["messages"][k]["content"] = clean
+                redacted["messages"][k]["content"] = value
             else:
-                redacted[field] = clean
+                redacted[field] = value
         return sorted(kinds), (redacted if kinds else None)
 
 

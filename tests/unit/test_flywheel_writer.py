@@ -147,3 +147,17 @@ def test_the_projects_own_instruction_is_not_scanned_but_every_session_text_is()
     from flywheel.records import SYSTEM_PROMPT
     assert not any(SYSTEM_PROMPT in t for t in seen)
     assert any("[PERSON_1] has had a cough" in t for t in seen) and any("amoxicillin" in t for t in seen)
+
+
+def test_real_pii_engine_scan_finds_planted_phi_but_not_drugs_or_the_json_around_notes():
+    from serve_app.config import PiiConfig
+
+    scanner = PhiScanner.from_config(PiiConfig())
+    clean = rows_for(feedback("r1", "edit", edited("Salbutamol inhaler two puffs twice a day; review in 3 weeks.")),
+                     FlywheelRules())
+    assert all(scanner.scan(row)[0] == [] for rows_ in clean.values() for row in rows_)
+    dirty = rows_for(feedback("r2", "edit", edited("Walter Kowalski called from 617-555-0123 about the results.")),
+                     FlywheelRules())
+    kinds, redacted = scanner.scan(dirty["sft"][0])
+    assert {"PERSON", "PHONE_NUMBER"} <= set(kinds)
+    assert "617-555-0123" not in json.dumps(redacted, default=str) and "Kowalski" not in json.dumps(redacted, default=str)
