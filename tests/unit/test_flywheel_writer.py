@@ -161,3 +161,26 @@ def test_real_pii_engine_scan_finds_planted_phi_but_not_drugs_or_the_json_around
     kinds, redacted = scanner.scan(dirty["sft"][0])
     assert {"PERSON", "PHONE_NUMBER"} <= set(kinds)
     assert "617-555-0123" not in json.dumps(redacted, default=str) and "Kowalski" not in json.dumps(redacted, default=str)
+
+
+def test_a_compaction_cut_before_the_swap_changes_nothing_and_can_be_rerun(tmp_path, monkeypatch):
+    import flywheel.compact as compact_mod
+
+    w = FlywheelWriter(str(tmp_path), FlywheelRules(), PhiScanner(_find))
+    for i in range(3):
+        w.submit(feedback(f"m{i}"))
+        w.publish()
+    monkeypatch.setattr(compact_mod, "swap_snapshot", lambda *a: (_ for _ in ()).throw(SystemExit("killed")))
+    with pytest.raises(SystemExit):
+        compact(str(tmp_path))
+    assert len(pads.dataset(os.path.join(tmp_path, "feedback")).files) == 3  # readers still see the old files
+    monkeypatch.undo()
+    assert compact(str(tmp_path))["feedback"] == {"files_before": 3, "files_after": 1, "rows": 3}
+    assert sorted(r["feedback_id"] for r in rows(tmp_path, "feedback")) == ["m0", "m1", "m2"]
+
+
+def test_a_pyarrow_fs_uri_root_works(tmp_path):
+    w = FlywheelWriter(f"file://{tmp_path}/fw", FlywheelRules(), PhiScanner(_find))
+    w.submit(feedback("u1"))
+    assert w.publish() == 1
+    assert [r["feedback_id"] for r in rows(tmp_path / "fw", "feedback")] == ["u1"]
