@@ -59,16 +59,10 @@ async def _write_notes(records: list[dict], limit: int | None) -> None:
 
 def _load_records() -> list[dict]:
     from serve_app.config import PiiConfig
-    from serve_app.eval_notes import _mask, dialogue_segments
+    from serve_app.eval_notes import dev_records
 
-    records = []
-    for source, name in (("aci_bench", "aci_bench.jsonl"), ("mts_dialog", "mts_dialog.jsonl")):
-        for line in (SHARED_DATA / "dev" / name).read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                records.append({"source": source, "id": str(row["id"]), "segments": dialogue_segments(row["dialogue"])})
-    _mask(records, PiiConfig())
-    return records
+    return [{"source": source, "id": str(r["id"]), "segments": r["segments"]}
+            for source, records in dev_records(SHARED_DATA / "dev", PiiConfig()).items() for r in records]
 
 
 def _items(note: dict) -> list[tuple[str, dict]]:

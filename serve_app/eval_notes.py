@@ -22,7 +22,7 @@ from typing import Any
 
 from .engines.note_schema import SECTIONS
 
-__all__ = ["dialogue_segments", "render", "rouge", "evaluate"]
+__all__ = ["dialogue_segments", "dev_records", "render", "rouge", "evaluate"]
 
 _TAG = re.compile(r"^\s*(?:\[(?P<a>[a-z_ ]+)\]|(?P<b>Doctor|Patient|Guest_family|Guest_clinician)\s*:)\s*(?P<text>.*)$",
                   re.IGNORECASE)
@@ -111,13 +111,9 @@ def _validity(records: list[dict[str, Any]], key: str) -> dict[str, Any]:
     }
 
 
-async def evaluate(data_dir: Path, modes: list[str], notes_config, pii_config, model_cache: str,
-                   limit: int | None = None, mask: bool = True, concurrency: int = 4,
-                   sample_size: int = 40, seed: int = 0) -> dict[str, Any]:
-    """Run the whole evaluation; returns a JSON-able report (see module docstring)."""
-    from deployments.notes import build_note_engine, writer_settings
-    from .engines.note_writer import NoteWriter
-
+def dev_records(data_dir: Path, pii_config, limit: int | None = None,
+                mask: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """``{"aci_bench": [...], "mts_dialog": [...]}`` of ``{id, reference, segments}``, segments masked."""
     datasets = {}
     for name, filename in (("aci_bench", "aci_bench.jsonl"), ("mts_dialog", "mts_dialog.jsonl")):
         rows = [json.loads(line) for line in (data_dir / filename).read_text().splitlines() if line.strip()]
@@ -126,6 +122,17 @@ async def evaluate(data_dir: Path, modes: list[str], notes_config, pii_config, m
                           for r in rows]
         if mask:
             _mask(datasets[name], pii_config)
+    return datasets
+
+
+async def evaluate(data_dir: Path, modes: list[str], notes_config, pii_config, model_cache: str,
+                   limit: int | None = None, mask: bool = True, concurrency: int = 4,
+                   sample_size: int = 40, seed: int = 0) -> dict[str, Any]:
+    """Run the whole evaluation; returns a JSON-able report (see module docstring)."""
+    from deployments.notes import build_note_engine, writer_settings
+    from .engines.note_writer import NoteWriter
+
+    datasets = dev_records(data_dir, pii_config, limit, mask)
     engine = build_note_engine(notes_config, model_cache, "cpu")
     report: dict[str, Any] = {"config": {"model": notes_config.model, "backend": notes_config.backend,
                                          "modes": modes, "masked": mask}, "datasets": {}}
