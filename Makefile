@@ -7,4 +7,4 @@ run: setup
 test: setup
 	bash scripts/test.sh
 bench: setup
-	. scripts/env.sh && python -m bench.bench_pii && python -m bench.bench_pipeline && python -m bench.bench_roles && python -m bench.bench_notes && python -m bench.bench_feedback
+	. scripts/env.sh && python -m bench.perf.pii && python -m bench.perf.pipeline && python -m bench.perf.roles && python -m bench.perf.notes && python -m bench.perf.feedback

@@ -7,8 +7,9 @@ import numpy as np
 from ray import serve
 
 from serve_app.config import AsrConfig
-from serve_app.engines.asr import AsrSegment, FasterWhisperEngine
-from serve_app.engines.whisper_models import resolve_whisper_model
+from serve_app.engines.asr.protocol import AsrSegment
+from serve_app.engines.asr.whisper import FasterWhisperEngine
+from serve_app.engines.asr.models import resolve_whisper_model
 
 __all__ = ["ASR"]
 

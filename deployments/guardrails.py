@@ -6,7 +6,7 @@ import asyncio
 from ray import serve
 
 from serve_app.config import GuardrailsConfig
-from serve_app.engines.guardrails import GuardrailEngine
+from serve_app.engines.guardrails.engine import GuardrailEngine
 
 __all__ = ["Guardrails", "build_guardrail_engine"]
 
@@ -14,10 +14,10 @@ __all__ = ["Guardrails", "build_guardrail_engine"]
 def build_guardrail_engine(cfg: GuardrailsConfig) -> GuardrailEngine:
     """The NLI backend if ``cfg.nli_model`` names a local model, else the offline default."""
     if cfg.nli_model:
-        from serve_app.engines.nli_support import NliSupport
+        from serve_app.engines.guardrails.nli import NliSupport
 
         return GuardrailEngine(NliSupport(cfg.nli_model, entail_min=cfg.entail_min, contra_min=cfg.contra_min))
-    from serve_app.engines.support_check import EmbeddingSupport
+    from serve_app.engines.guardrails.support import EmbeddingSupport
 
     return GuardrailEngine(EmbeddingSupport(support_min=cfg.support_min, align_min=cfg.align_min, top_k=cfg.top_k))
 

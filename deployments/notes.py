@@ -1,6 +1,6 @@
 """Notes deployment: masked segments in, a checked SOAP note out.
 
-A thin Serve wrapper around :class:`serve_app.engines.note_writer.NoteWriter`
+A thin Serve wrapper around :class:`serve_app.engines.notes.writer.NoteWriter`
 and the engine named by ``notes.backend``.  ``max_ongoing_requests`` is high
 on purpose: concurrent sessions' requests reach the one vLLM engine together
 and are decoded in the same batches.
@@ -14,7 +14,7 @@ from pathlib import Path
 from ray import serve
 
 from serve_app.config import NotesConfig
-from serve_app.engines.note_writer import NoteWriter, WriterSettings
+from serve_app.engines.notes.writer import NoteWriter, WriterSettings
 
 __all__ = ["Notes", "build_note_engine"]
 
@@ -32,13 +32,13 @@ def _vllm_work_dirs(work_dir: Path) -> None:
 def build_note_engine(cfg: NotesConfig, model_cache: str, device: str):
     """The engine ``cfg.backend`` names (imports only what that backend needs)."""
     if cfg.backend == "openai":
-        from serve_app.engines.openai_note_engine import OpenAINoteEngine
+        from serve_app.engines.notes.openai_engine import OpenAINoteEngine
 
         if not cfg.base_url:
             raise ValueError("notes.backend 'openai' needs notes.base_url")
         return OpenAINoteEngine(cfg.base_url, cfg.model, cfg.api_key_env, cfg.timeout_s, cfg.temperature)
-    from serve_app.engines.llm_models import resolve_note_model
-    from serve_app.engines.vllm_note_engine import VllmNoteEngine
+    from serve_app.engines.notes.models import resolve_note_model
+    from serve_app.engines.notes.vllm_engine import VllmNoteEngine
 
     if device == "cpu":
         _vllm_work_dirs(Path(model_cache) / "vllm-work")

@@ -6,7 +6,7 @@ import asyncio
 from ray import serve
 
 from serve_app.config import PiiConfig
-from serve_app.engines.pii import PiiEngine, mask_segments
+from serve_app.engines.pii.engine import PiiEngine, mask_segments
 
 __all__ = ["PII"]
 

@@ -1,6 +1,6 @@
 """Pipeline deployment: runs each session's chunks through ASR, PII and Roles in order,
-keeps each session's note up to date (:class:`~serve_app.note_updater.NoteUpdater`) and
-checked (:class:`~serve_app.note_checks.NoteChecks` calling the Guardrails deployment).
+keeps each session's note up to date (:class:`~serve_app.pipeline.note_updater.NoteUpdater`) and
+checked (:class:`~serve_app.pipeline.note_checks.NoteChecks` calling the Guardrails deployment).
 
 It is kicked by the ingress after every accepted chunk or batch, and scans the
 store every ``scan_interval_s`` so work left by a crash or restart resumes.
@@ -13,11 +13,11 @@ import logging
 from ray import serve
 
 from serve_app.config import AsrConfig, LimitsConfig, NotesConfig, PipelineConfig, StoreConfig
-from serve_app.note_checks import NoteChecks
-from serve_app.note_updater import NoteUpdater
-from serve_app.pipeline import SessionProcessor
+from serve_app.pipeline.note_checks import NoteChecks
+from serve_app.pipeline.note_updater import NoteUpdater
+from serve_app.pipeline.processor import SessionProcessor
 
-from .session_store import ActorStoreClient, get_session_store
+from deployments.session_store import ActorStoreClient, get_session_store
 
 __all__ = ["Pipeline"]
 

@@ -8,9 +8,9 @@ from ray import serve
 
 from serve_app.config import RolesConfig
 from serve_app.engines.audio import TARGET_RATE
-from serve_app.engines.role_text import DEFAULT_MODEL_PATH, RoleTextModel
-from serve_app.engines.roles import RoleEngine, RoleSettings
-from serve_app.engines.voice_features import warm_up
+from serve_app.engines.roles.text_model import DEFAULT_MODEL_PATH, RoleTextModel
+from serve_app.engines.roles.engine import RoleEngine, RoleSettings
+from serve_app.engines.roles.voice_features import warm_up
 
 __all__ = ["Roles", "build_role_engine"]
 

@@ -1,9 +1,9 @@
 """The dataset card written next to the data (``<root>/README.md``)."""
 from __future__ import annotations
 
-from .records import FlywheelRules
-from .schemas import DATASETS, SCHEMA_VERSION
-from .storage import Root
+from flywheel.records import FlywheelRules
+from flywheel.schemas import DATASETS, SCHEMA_VERSION
+from flywheel.storage import Root
 
 __all__ = ["card_text", "write_card"]
 

@@ -12,24 +12,21 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import sys
 
 import pyarrow.dataset as pads
 
-from .records import FlywheelRules
-from .schemas import DATASETS
-from .storage import Root
+from flywheel.records import FlywheelRules
+from flywheel.schemas import DATASETS
+from flywheel.storage import Root
 
 __all__ = ["main", "stats"]
 
 
 def _default_root() -> str:
-    if os.environ.get("SCRIBE_FLYWHEEL_ROOT"):
-        return os.environ["SCRIBE_FLYWHEEL_ROOT"]
     from serve_app.settings import Settings
 
-    return str(Settings().resolved_data_dir() / "flywheel")
+    return Settings().resolved_flywheel_root()
 
 
 def _dataset(root: Root, name: str) -> pads.Dataset:
@@ -95,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "compact":
         from tqdm import tqdm
 
-        from .compact import compact
+        from flywheel.compact import compact
 
         with tqdm(unit="partition", desc="compact") as bar:
             print(json.dumps(compact(root, bar.update), indent=1))
     elif args.command == "export":
         print(f"{export(root, args.dataset, args.out)} rows -> {args.out}")
     elif args.command == "card":
-        from .card import write_card
+        from flywheel.card import write_card
 
         write_card(Root(root), FlywheelRules(dpo_max_similarity=args.dpo_max_similarity))
         print(f"card written to {Root(root).path('README.md')}")

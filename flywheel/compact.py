@@ -17,9 +17,9 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .layout import current_snapshot, root_lock, swap_snapshot
-from .schemas import DATASETS
-from .storage import Root
+from flywheel.layout import current_snapshot, root_lock, swap_snapshot
+from flywheel.schemas import DATASETS
+from flywheel.storage import Root
 
 __all__ = ["compact"]
 

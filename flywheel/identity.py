@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from pathlib import Path
 
 __all__ = ["Pseudonymizer"]
@@ -22,8 +21,8 @@ class Pseudonymizer:
         self._key = key
 
     @classmethod
-    def from_environment(cls, key_path: str | None) -> "Pseudonymizer":
-        key = os.environ.get("SCRIBE_PSEUDONYM_KEY")
+    def from_secret(cls, key: str | None, key_path: str | None) -> "Pseudonymizer":
+        """The key itself (``SCRIBE_PSEUDONYM_KEY``, through the settings) or the file at ``key_path``."""
         if key:
             return cls(key.encode())
         if key_path and Path(key_path).exists():

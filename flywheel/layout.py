@@ -15,8 +15,8 @@ import re
 from contextlib import contextmanager
 from typing import Iterator
 
-from .schemas import DATASETS
-from .storage import Root
+from flywheel.schemas import DATASETS
+from flywheel.storage import Root
 
 __all__ = ["ensure_layout", "current_snapshot", "swap_snapshot", "root_lock"]
 

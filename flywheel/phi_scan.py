@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, Callable, Iterable
 
-from .records import SECTIONS, SYSTEM_PROMPT
+from flywheel.records import SECTIONS, SYSTEM_PROMPT
 
 __all__ = ["PhiScanner", "text_fields"]
 
@@ -86,7 +86,7 @@ class PhiScanner:
 
     @classmethod
     def from_config(cls, pii_config) -> "PhiScanner":
-        from serve_app.engines.pii import PiiEngine
+        from serve_app.engines.pii.engine import PiiEngine
 
         return cls(PiiEngine.from_config(pii_config).find)
 

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schemas import SCHEMA_VERSION
+from flywheel.schemas import SCHEMA_VERSION
 
 __all__ = ["Feedback", "FlywheelRules", "render_note", "render_transcript", "rows_for", "SECTIONS"]
 

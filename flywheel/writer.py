@@ -38,12 +38,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from .card import card_text
-from .layout import ensure_layout, root_lock
-from .phi_scan import PhiScanner, quarantine_row
-from .records import Feedback, FlywheelRules, rows_for
-from .schemas import DATASETS
-from .storage import Root
+from flywheel.card import card_text
+from flywheel.layout import ensure_layout, root_lock
+from flywheel.phi_scan import PhiScanner, quarantine_row
+from flywheel.records import Feedback, FlywheelRules, rows_for
+from flywheel.schemas import DATASETS
+from flywheel.storage import Root
 
 __all__ = ["FlywheelWriter"]
 

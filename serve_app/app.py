@@ -26,11 +26,11 @@ from deployments.pii import PII
 from deployments.pipeline import Pipeline
 from deployments.roles import Roles
 
-from .auth import ensure_dev_token
-from .config import AppArgs
-from .ingress import Ingress
-from .placement import cluster_gpus, deployment_options, notes_placement
-from .settings import Settings
+from serve_app.ingress.auth import ensure_dev_token
+from serve_app.config import AppArgs
+from deployments.ingress import Ingress
+from serve_app.placement import cluster_gpus, deployment_options, notes_placement
+from serve_app.settings import Settings
 
 __all__ = ["build_app"]
 

@@ -2,7 +2,7 @@
 
 Engines and actors raise these; the ingress maps every one of them to the
 API's single error body ``{"error": {"code": ..., "message": ...}}`` in one
-place (``serve_app.api.install_error_handlers``).  They survive a trip through
+place (``serve_app.ingress.routes.install_error_handlers``).  They survive a trip through
 Ray (``__reduce__``), so an error raised inside the session-store actor or a
 deployment reaches the ingress with its status intact.
 """

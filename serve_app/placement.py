@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import DeploymentResources, NotesConfig
+from serve_app.config import DeploymentResources, NotesConfig
 
 __all__ = ["cluster_gpus", "deployment_options", "gets_gpu", "notes_placement"]
 

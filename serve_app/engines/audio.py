@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InvalidAudio, UnsupportedMediaType
+from serve_app.errors import InvalidAudio, UnsupportedMediaType
 
 __all__ = ["DecodedAudio", "decode_audio", "parse_content_type", "TARGET_RATE", "SUPPORTED_TYPES"]
 

@@ -16,8 +16,8 @@ import secrets
 import time
 from typing import Any, Callable
 
-from ..errors import Conflict, NotFound, Overloaded
-from .model import PUBLIC_HIDDEN_FIELDS, SessionState, WorkItem, apply, next_work, public_segment
+from serve_app.errors import Conflict, NotFound, Overloaded
+from serve_app.sessions.model import PUBLIC_HIDDEN_FIELDS, SessionState, WorkItem, apply, next_work, public_segment
 
 __all__ = ["SessionStore"]
 

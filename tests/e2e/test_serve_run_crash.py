@@ -16,9 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.helpers.client import ScribeClient
-from tests.helpers.data import DEV, librispeech_clips, normalise, wav_chunks
-from tests.helpers.serve import _free_port
+from bench.harness.client import ScribeClient
+from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
+from bench.harness.serve import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-clinician-token-123456"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.client import ScribeClient
-from tests.helpers.serve import ROOT, TOKENS, start_serve_app, stop_serve_app
+from bench.harness.client import ScribeClient
+from bench.harness.serve import ROOT, TOKENS, start_serve_app, stop_serve_app
 
 __all__ = ["ROOT", "TOKENS"]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.helpers.data import DEV, librispeech_clips, tone, wav_chunks
+from bench.harness.data import DEV, librispeech_clips, tone, wav_chunks
 
 
 def _err(r, status, code=None):

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from tests.helpers.data import DEV, librispeech_clips, normalise, wav_chunks
+from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
 
 
 def read_events(base_url: str, token: str, sid: str, last_event_id: int | None = None,

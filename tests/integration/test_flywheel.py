@@ -17,7 +17,7 @@ import pyarrow.dataset as pads
 import pytest
 
 from flywheel.schemas import DATASETS
-from tests.helpers.serve import ROOT
+from bench.harness.serve import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ PLANTED = ("Walter Kowalski", "617-555-0123", "Beatrice Okafor", "Kowalski")
 
 def _ray_data(root: Path) -> dict:
     """Counts, columns and ids of each dataset as Ray Data reads them (a fresh Ray in a subprocess)."""
-    out = subprocess.run([sys.executable, "-m", "tests.helpers.ray_data_read", str(root)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "tests.integration.ray_data_read", str(root)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
     assert line, out.stderr[-2000:]
@@ -60,8 +60,8 @@ def _rows(root: Path, name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def noted_session(serve_app):
-    from tests.helpers.client import ScribeClient
-    from tests.helpers.serve import TOKENS
+    from bench.harness.client import ScribeClient
+    from bench.harness.serve import TOKENS
 
     alice = ScribeClient(serve_app.url, TOKENS["alice"])
     sid = alice.create_session()
@@ -131,7 +131,7 @@ def test_feedback_becomes_datasets_ray_data_reads_without_phi(serve_app, alice, 
 
 
 def test_a_killed_writer_under_load_loses_and_doubles_nothing(serve_app, noted_session):
-    from tests.helpers.serve import TOKENS
+    from bench.harness.serve import TOKENS
 
     sid, state = noted_session
     version = state["note_version"]

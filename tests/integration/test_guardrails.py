@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.note_schema import Note
+from serve_app.engines.notes.schema import Note
 
 pytestmark = pytest.mark.integration
 

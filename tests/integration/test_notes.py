@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from serve_app.engines.note_schema import SECTIONS, Note
-from serve_app.eval_notes import dialogue_segments
-from tests.helpers.data import DEV
+from serve_app.engines.notes.schema import SECTIONS, Note
+from bench.eval.notes import dialogue_segments
+from bench.harness.data import DEV
 from tests.integration.test_events_and_restart import read_events
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ import re
 import time
 from collections import Counter
 
-from tests.helpers.data import phi_records
+from bench.harness.data import phi_records
 
 #: Labels the issue names (names, phones, e-mails, SSNs, addresses, ZIP codes, IPs, record numbers).
 TARGET = {"PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "US_SSN", "STREET_ADDRESS", "ZIP_CODE",

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from serve_app.eval_roles import score_by_segment, score_by_time
-from serve_app.role_data import primock_sessions
-from tests.helpers.data import DEV, jsonl, wav_chunks
+from bench.eval.role_scores import score_by_segment, score_by_time
+from bench.fit.corpora import primock_sessions
+from bench.harness.data import DEV, jsonl, wav_chunks
 
 pytestmark = pytest.mark.integration
 

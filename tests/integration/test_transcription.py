@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jiwer
 
-from tests.helpers.data import DEV, librispeech_clips, normalise, wav_chunks
+from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
 
 
 @lru_cache(maxsize=1)
@@ -15,8 +15,8 @@ def bare_engine():
     import yaml
 
     from serve_app.config import AsrConfig
-    from serve_app.engines.asr import FasterWhisperEngine
-    from serve_app.engines.whisper_models import resolve_whisper_model
+    from serve_app.engines.asr.whisper import FasterWhisperEngine
+    from serve_app.engines.asr.models import resolve_whisper_model
     from tests.integration.conftest import ROOT
 
     cfg = AsrConfig(**yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]["asr"])

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from serve_app.auth import TokenAuth, ensure_dev_token
+from serve_app.ingress.auth import TokenAuth, ensure_dev_token
 from serve_app.config import AppArgs, DeploymentResources
 from serve_app.errors import NotFound, Unauthorized
 from serve_app.placement import deployment_options

@@ -1,7 +1,7 @@
 """Dose limits and allergy conflicts (guardrails, issue 5 in progress)."""
 from __future__ import annotations
 
-from serve_app.engines.dose_safety import allergies, allergy_findings, dose_findings
+from serve_app.engines.guardrails.dose_safety import allergies, allergy_findings, dose_findings
 
 
 def kinds(text):

@@ -1,8 +1,8 @@
 """Guardrail entity check (issue 5, in progress): normalisation and findings per kind."""
 from __future__ import annotations
 
-from serve_app.engines.clinical_entities import extract
-from serve_app.engines.entity_check import check_entities
+from serve_app.engines.guardrails.entities import extract
+from serve_app.engines.guardrails.entity_check import check_entities
 
 SAID = ("[doctor] I'll start you on Protonix, forty milligrams once a day, for two weeks. "
         "[patient] Okay. My right knee also hurts. [doctor] Blood pressure is 120 over 80.")

@@ -13,14 +13,14 @@ from flywheel.identity import Pseudonymizer
 from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
 from flywheel.writer import FlywheelWriter
-from serve_app.engines.pii import mask_known_values
+from serve_app.engines.pii.engine import mask_known_values
 from serve_app.errors import Conflict, ValidationFailed
-from serve_app.feedback import FeedbackRecorder
-from serve_app.schemas import FeedbackRequest
+from serve_app.ingress.feedback import FeedbackRecorder
+from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
 
-from tests.helpers.local_store import Client
+from tests.fakes.local_store import Client
 
 pytestmark = pytest.mark.unit
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.guardrails import GuardrailEngine
-from serve_app.engines.support_check import EmbeddingSupport
+from serve_app.engines.guardrails.engine import GuardrailEngine
+from serve_app.engines.guardrails.support import EmbeddingSupport
 
 SEGMENTS = [
     {"id": "s0", "text": "What brings you in today?"},

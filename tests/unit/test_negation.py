@@ -1,7 +1,7 @@
 """NegEx scope with negspacy's clinical termset (guardrails, issue 5 in progress)."""
 from __future__ import annotations
 
-from serve_app.engines.negation import answer_polarity, polarity
+from serve_app.engines.guardrails.negation import answer_polarity, polarity
 
 
 def test_preceding_and_following_cues_negate_their_scope_only():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.nli_support import NliSupport, label_indices
-from serve_app.engines.support_check import evidence_units
+from serve_app.engines.guardrails.nli import NliSupport, label_indices
+from serve_app.engines.guardrails.support import evidence_units
 
 SENTENCES = ["the patient denies chest pain", "she has had a cough for two weeks", "start ibuprofen 400 mg",
              "no fever or chills", "left knee pain after a fall", "blood pressure is normal today"]
@@ -75,7 +75,7 @@ def test_long_premises_are_windowed_and_every_window_is_scored(tmp_path):
 
 
 def test_the_guardrail_engine_runs_on_the_nli_backend(tmp_path):
-    from serve_app.engines.guardrails import GuardrailEngine
+    from serve_app.engines.guardrails.engine import GuardrailEngine
 
     engine = GuardrailEngine(NliSupport(_tiny_model(tmp_path / "c", {0: "ENTAILMENT", 1: "NEUTRAL",
                                                                      2: "CONTRADICTION"}, "CONTRADICTION")))

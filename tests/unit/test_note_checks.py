@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 
 from serve_app.config import PipelineConfig
-from serve_app.note_checks import NoteChecks
-from serve_app.pipeline import SessionProcessor
+from serve_app.pipeline.note_checks import NoteChecks
+from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
 from tests.unit.test_pipeline_processor import AsyncStore

@@ -7,14 +7,14 @@ import asyncio
 import pytest
 
 from serve_app.config import AsrConfig, NotesConfig, PipelineConfig
-from serve_app.engines.note_writer import NoteWriter
-from serve_app.note_updater import NoteUpdater
-from serve_app.pipeline import SessionProcessor
+from serve_app.engines.notes.writer import NoteWriter
+from serve_app.pipeline.note_updater import NoteUpdater
+from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
-from tests.helpers.fake_note_engine import FakeNoteEngine
+from tests.fakes.notes import FakeNoteEngine
 
-from tests.helpers.local_store import Client
+from tests.fakes.local_store import Client
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 """The guardrail perturbation generator (bench/perturbations.py): each kind changes what it says."""
 from __future__ import annotations
 
-from bench.perturbations import KINDS, generate, perturb, sentences
+from bench.eval.perturbations import KINDS, generate, perturb, sentences
 
 DIALOGUE = "[doctor] take lisinopril 10 mg twice a day [patient] my left knee hurts for 3 weeks, no fever"
 

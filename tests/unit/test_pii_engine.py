@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.pii import PiiEngine, is_calendar_date, mask_segments
-from serve_app.engines.pseudonyms import PseudonymMap
+from serve_app.engines.pii.engine import PiiEngine, is_calendar_date, mask_segments
+from serve_app.engines.pii.pseudonyms import PseudonymMap
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_words_are_masked_with_timings():
 
     class Fake:
         def mask(self, text, names):
-            from serve_app.engines.pii import apply_spans
+            from serve_app.engines.pii.engine import apply_spans
             start = text.index("John")
             return apply_spans(text, [(start, start + len("John Smith"), "PERSON")], PseudonymMap(dict(names)), names)
 

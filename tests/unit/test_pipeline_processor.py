@@ -13,8 +13,8 @@ import wave
 import numpy as np
 
 from serve_app.config import AsrConfig, PipelineConfig
-from serve_app.engines.asr import AsrSegment, Word
-from serve_app.pipeline import SessionProcessor
+from serve_app.engines.asr.protocol import AsrSegment, Word
+from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.store import SessionStore
 

@@ -1,6 +1,6 @@
 """Which words are committed across chunk boundaries (no model needed)."""
-from serve_app.engines.asr import Word, segment_from_words
-from serve_app.engines.streaming import decide_commit
+from serve_app.engines.asr.protocol import Word, segment_from_words
+from serve_app.engines.asr.streaming import decide_commit
 
 
 def seg(*words):

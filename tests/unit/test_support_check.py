@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.engines.support_check import EmbeddingSupport, evidence_units
+from serve_app.engines.guardrails.support import EmbeddingSupport, evidence_units
 
 SEGMENTS = [
     {"id": "s0", "text": "Do you have any chest pain?"},

@@ -1,0 +1,1 @@
+"""Evaluations on ../shared/data: notes, roles, guardrails (see bench/README.md)."""

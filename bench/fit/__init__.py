@@ -1,0 +1,1 @@
+"""Fitting the models the service ships (the role model) on ../shared/data/train."""

@@ -1,0 +1,1 @@
+"""What the offline tools and the tests share: the shared data, a Serve app on loopback, an API client."""

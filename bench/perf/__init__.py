@@ -1,0 +1,1 @@
+"""Throughput and latency benchmarks against a real Serve app (see bench/README.md)."""

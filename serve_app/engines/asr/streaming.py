@@ -1,0 +1,96 @@
+"""Streaming ASR over chunks: which words to commit, and where the next pass starts.
+
+Chunks are transcribed together with the uncommitted tail of audio before them
+(``buffer = audio[cursor:end of chunk]``).  Words ending close to the end of the
+audio received so far may be cut by the chunk boundary, so they are held back
+and decoded again with the next chunk.  Committed words never come back: the
+next buffer starts after the last committed word.  Hence a word straddling a
+boundary is neither lost nor duplicated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
+
+__all__ = ["CommitDecision", "decide_commit"]
+
+
+@dataclass(frozen=True)
+class CommitDecision:
+    """Segments to commit (absolute times) and the new cursor (start of the next buffer)."""
+
+    segments: list[AsrSegment] = field(default_factory=list)
+    cursor: float = 0.0
+
+
+def _cursor_after(last_end: float, next_word: Word | None) -> float:
+    if next_word is None:
+        return last_end
+    return max(last_end, min(next_word.start, (last_end + next_word.start) / 2))
+
+
+def decide_commit(
+    segments: Sequence[AsrSegment],
+    buffer_start: float,
+    buffer_end: float,
+    holdback_s: float,
+    max_tail_s: float,
+    final: bool,
+    min_gap_s: float = 0.15,
+) -> CommitDecision:
+    """Decide what to commit from a buffer's transcription.
+
+    Args:
+        segments: the buffer's segments, times already absolute (session seconds).
+        buffer_start, buffer_end: the buffer's span in session seconds.
+        holdback_s: words ending after ``buffer_end - holdback_s`` wait for more audio.
+        max_tail_s: if holding back would leave more uncommitted audio than this,
+            commit word by word instead of waiting for a segment to end.
+        final: no more audio will come: commit everything.
+        min_gap_s: a cut between committed and held-back words needs at least
+            this much silence between them.
+    """
+    words = [w for seg in segments for w in seg.words]
+    if final:
+        return CommitDecision([s for s in segments if s.words], buffer_end)
+    limit = buffer_end - holdback_s
+    if not words:
+        # Nothing recognised: keep only the last ``holdback_s`` of audio, in case
+        # a word is starting there.
+        return CommitDecision([], max(buffer_start, limit))
+
+    committed: list[AsrSegment] = []
+    n_words = 0
+    for seg in segments:
+        if seg.words and seg.words[-1].end <= limit:
+            committed.append(seg)
+            n_words += len(seg.words)
+        else:
+            break
+    # Cut only in a pause: a boundary with no gap before the next word may have
+    # split a word (or its onset), so back off to an earlier boundary.
+    while committed and n_words < len(words) and words[n_words].start - words[n_words - 1].end < min_gap_s:
+        n_words -= len(committed.pop().words)
+    rest = words[n_words:]
+    if rest and buffer_end - rest[0].start > max_tail_s:
+        early = [w for w in rest if w.end <= limit]
+        if early:
+            cut = len(early)
+            for i in range(len(early), 0, -1):
+                following = rest[i] if i < len(rest) else None
+                if following is None or following.start - early[i - 1].end >= min_gap_s:
+                    cut = i
+                    break
+            committed.append(segment_from_words(early[:cut]))
+            n_words += cut
+            rest = words[n_words:]
+    if not committed:
+        return CommitDecision([], buffer_start)
+    last_end = committed[-1].words[-1].end
+    next_word = rest[0] if rest else None
+    cursor = _cursor_after(last_end, next_word)
+    if next_word is None:
+        cursor = max(cursor, min(limit, buffer_end))
+    return CommitDecision(committed, max(buffer_start, cursor))

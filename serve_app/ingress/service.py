@@ -1,0 +1,125 @@
+"""The serving object behind the routes: validation, decoding, store calls, kicks.
+
+Routes in :mod:`serve_app.ingress.routes` stay thin; everything they do goes through
+:class:`ScribeService`, which needs no HTTP types and is unit-testable with a
+local store and fake pipeline.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Awaitable, Callable
+
+from pydantic import ValidationError
+
+from serve_app.config import LimitsConfig
+from serve_app.engines.audio import decode_audio
+from serve_app.errors import BadRequest, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
+
+__all__ = ["ScribeService", "parse_json"]
+
+
+def parse_json(body: bytes, model):
+    """Parse a JSON body into ``model``: 400 for malformed JSON, 422 for a wrong shape."""
+    if not body.strip():
+        body = b"{}"
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.", code="malformed_json") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ValidationFailed(f"Invalid request at '{where}': {first['msg']}.") from None
+
+
+class ScribeService:
+    """Everything the HTTP API does, in terms of the store and the pipeline.
+
+    Args:
+        store: an :class:`~deployments.session_store.ActorStoreClient` or any
+            object exposing the :class:`~serve_app.sessions.store.SessionStore`
+            methods as coroutines.
+        kick: schedules processing of a session (fire and forget).
+        health_checks: name -> coroutine returning when that part is ready.
+    """
+
+    def __init__(self, store, kick: Callable[[str], Any], limits: LimitsConfig,
+                 health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback=None):
+        self.store = store
+        self._feedback = feedback  # a serve_app.ingress.feedback.FeedbackRecorder, or None (flywheel off)
+        self._kick = kick
+        self.limits = limits
+        self._health_checks = health_checks
+
+    async def health(self) -> dict[str, str]:
+        async def check(fn):
+            try:
+                await asyncio.wait_for(fn(), timeout=5)
+                return "ok"
+            except Exception:
+                return "unavailable"
+
+        names = list(self._health_checks)
+        results = await asyncio.gather(*(check(self._health_checks[n]) for n in names))
+        return dict(zip(names, results))
+
+    async def create_session(self, clinician: str, body: bytes, idempotency_key: str | None) -> dict:
+        request = parse_json(body, CreateSessionRequest)
+        channels = dict(request.channels) if request.channels else None
+        return await self.store.create_session(clinician, channels, idempotency_key)
+
+    async def put_chunk(self, clinician: str, sid: str, seq: int, data: bytes, content_type: str | None) -> dict:
+        if seq < 0 or seq > self.limits.max_seq:
+            raise ValidationFailed(f"seq must be between 0 and {self.limits.max_seq}.", code="invalid_seq")
+        # Ownership first, so a stranger learns nothing from decoding errors.
+        await self.store.session_exists(clinician, sid)
+        audio = await asyncio.to_thread(decode_audio, data, content_type)
+        if audio.duration_s > self.limits.max_chunk_seconds:
+            raise PayloadTooLarge(
+                f"The chunk is {audio.duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
+                code="chunk_too_long",
+            )
+        result = await self.store.put_chunk(clinician, sid, seq, data, content_type or "",
+                                            round(audio.duration_s, 6), audio.channels)
+        self._kick(sid)
+        return result
+
+    async def add_segments(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
+        request = parse_json(body, SegmentsRequest)
+        if len(request.segments) > self.limits.max_segments_per_batch:
+            raise PayloadTooLarge(f"At most {self.limits.max_segments_per_batch} segments per request.",
+                                  code="too_many_segments")
+        for seg in request.segments:
+            if len(seg.text) > self.limits.max_segment_chars:
+                raise PayloadTooLarge(f"A segment is longer than {self.limits.max_segment_chars} characters.",
+                                      code="segment_too_long")
+            if seg.start is not None and seg.end is not None and seg.end < seg.start:
+                raise ValidationFailed("A segment ends before it starts.", code="invalid_times")
+        segments = [s.model_dump() for s in request.segments]
+        result = await self.store.add_segments(clinician, sid, segments, idempotency_key)
+        self._kick(sid)
+        return result
+
+    async def correct_role(self, clinician: str, sid: str, segment_id: str, body: bytes) -> dict:
+        """Set one segment's role (PATCH); the note is rewritten from the corrected transcript."""
+        request = parse_json(body, RoleCorrection)
+        segment = await self.store.correct_role(clinician, sid, segment_id, request.role)
+        self._kick(sid)
+        return segment
+
+    async def finish(self, clinician: str, sid: str) -> dict:
+        result = await self.store.request_finish(clinician, sid)
+        self._kick(sid)
+        return result
+
+    async def feedback(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
+        """Record a clinician's judgement of a note; returns once it is durable."""
+        await self.store.session_exists(clinician, sid)
+        request = parse_json(body, FeedbackRequest)
+        if self._feedback is None:
+            raise NotReady("Feedback is not available on this deployment.", code="feedback_unavailable")
+        return await self._feedback.record(clinician, sid, request, idempotency_key)

@@ -1,0 +1,99 @@
+"""Keeps each session's note up to date with its transcript.
+
+While a session records, every commit of new segments (or a role correction)
+*kicks* the updater; it waits until the transcript has been quiet for
+``debounce_s`` (but no longer than ``max_delay_s`` after the first change),
+then writes a draft from the current input revision and commits it as the next
+``note_version``.  On ``finish`` the session processor asks for the final note
+(:meth:`NoteUpdater.final`); a role corrected after the session finished gets
+a new final note the same way a draft is written.  A per-session lock means at most one generation
+is ever in flight for a session; different sessions generate concurrently so
+the engine batches them.  Commits are fenced by the store, so a stale or
+repeated generation changes nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Protocol
+
+from serve_app.config import NotesConfig
+from serve_app.engines.guardrails.injection import is_injection
+
+__all__ = ["NoteUpdater", "NotesClient"]
+
+log = logging.getLogger("scribe.notes")
+
+
+class NotesClient(Protocol):
+    async def write(self, segments: list[dict[str, Any]]) -> dict[str, Any]: ...
+
+
+class NoteUpdater:
+    def __init__(self, store, notes: NotesClient, config: NotesConfig, clock=time.monotonic, checks=None):
+        self._store, self._notes, self._config = store, notes, config
+        self._checks = checks  # a NoteChecks, kicked after each committed draft
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._first_change: dict[str, float] = {}
+        self._last_change: dict[str, float] = {}
+
+    def kick(self, sid: str) -> None:
+        """The transcript of ``sid`` may have changed: schedule a (debounced) draft."""
+        now = self._clock()
+        self._first_change.setdefault(sid, now)
+        self._last_change[sid] = now
+        task = self._tasks.get(sid)
+        if task is None or task.done():
+            self._tasks[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
+
+    async def _debounce(self, sid: str) -> None:
+        cfg = self._config
+        while True:
+            now = self._clock()
+            quiet = now - self._last_change.get(sid, now)
+            waited = now - self._first_change.get(sid, now)
+            if quiet >= cfg.debounce_s or waited >= cfg.max_delay_s:
+                return
+            await asyncio.sleep(max(0.05, min(cfg.debounce_s - quiet, cfg.max_delay_s - waited)))
+
+    async def _loop(self, sid: str) -> None:
+        try:
+            while sid in self._first_change:
+                await self._debounce(sid)
+                self._first_change.pop(sid, None)
+                await self._update(sid, final=False)
+        except Exception as exc:  # the next kick or scan retries; only the type is logged (no PHI)
+            log.warning("note draft failed (%s); will retry", type(exc).__name__)
+        finally:
+            self._tasks.pop(sid, None)
+            self._last_change.pop(sid, None)
+
+    async def _update(self, sid: str, final: bool, basis: int | None = None) -> bool:
+        lock = self._locks.setdefault(sid, asyncio.Lock())
+        async with lock:
+            inputs = await self._store.note_inputs(sid)
+            if inputs["finished"]:  # only a correction after finish brings a finished session here
+                if inputs["basis"] <= inputs["note_basis"]:
+                    return False
+                final = True
+            elif final:
+                if basis is not None and inputs["basis"] != basis:
+                    return False  # the input changed again; the processor will ask anew
+                if inputs["note_final"] and inputs["note_basis"] == inputs["basis"]:
+                    return False  # already written (a repeated request)
+            elif inputs["finish_requested"] or inputs["basis"] <= inputs["note_basis"]:
+                return False
+            # text that tries to instruct the model never reaches it (the guardrails warn about it)
+            segments = [seg for seg in inputs["segments"] if not is_injection(seg["text"])]
+            result = await self._notes.write(segments)
+            committed = await self._store.commit_note(sid, inputs["basis"], result["note"], final, result["stats"])
+            if committed and self._checks is not None:
+                self._checks.kick(sid)  # off the note's path; the processor also awaits the final note's checks
+            return committed
+
+    async def final(self, sid: str, basis: int) -> bool:
+        """Write and commit the finished note from input revision ``basis``."""
+        return await self._update(sid, final=True, basis=basis)

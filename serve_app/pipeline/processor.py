@@ -1,0 +1,279 @@
+"""The per-session processing loop: chunks -> ASR -> PII -> roles -> segments in order.
+
+:class:`SessionProcessor` holds no durable state.  It asks the store what the
+next step of a session is (:func:`serve_app.sessions.model.next_work`), does it
+with the ASR, PII and Roles services, and commits the result; commits are idempotent,
+so a step repeated after a crash or by a second worker changes nothing.
+The services are injected (Serve handles in production, fakes in unit tests).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from serve_app.config import AsrConfig, PipelineConfig
+from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
+from serve_app.engines.audio import TARGET_RATE, decode_audio
+from serve_app.engines.asr.streaming import decide_commit
+
+__all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient", "RolesClient"]
+
+log = logging.getLogger("scribe.pipeline")
+_PCM_CACHE_CHUNKS = 256  # about 32 MB of 2 s chunks
+
+
+class StoreClient(Protocol):
+    async def next_work(self, sid: str): ...
+    async def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict]: ...
+    async def batch_segments(self, sid: str, batch: int) -> list[dict]: ...
+    async def names(self, sid: str) -> dict[str, str]: ...
+    async def role_context(self, sid: str) -> dict: ...
+    async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None,
+                           role_updates=None) -> bool: ...
+    async def commit_batch(self, sid, batch, segments, names_delta, role_updates=None) -> bool: ...
+    async def commit_flush(self, sid, segments, names_delta, role_updates=None) -> bool: ...
+    async def skip_missing(self, sid: str) -> bool: ...
+    async def mark_finished(self, sid: str) -> bool: ...
+    async def note_failed(self, sid: str, basis: int, reason: str) -> bool: ...
+    async def commit_warnings(self, sid: str, note_version: int, warnings: list[dict]) -> bool: ...
+
+
+class AsrClient(Protocol):
+    async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]: ...
+
+
+class PiiClient(Protocol):
+    async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]: ...
+
+
+class RolesClient(Protocol):
+    async def label(self, context: list[dict], new: list[dict], samples: np.ndarray | None, offset_s: float,
+                    channels: dict | None) -> dict: ...
+
+
+def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
+    return {
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text,
+        "words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)} for w in seg.words],
+        "role": None,
+        "role_confidence": None,
+        "source": "asr",
+    }
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    return samples[0] if samples.shape[0] == 1 else np.clip(samples.sum(axis=0), -1.0, 1.0).astype(np.float32)
+
+
+def _buffer(chunks: Sequence[dict], start: float) -> np.ndarray:
+    """Samples ``(channels, n)`` from session time ``start`` to the end of the last chunk
+    (mixed down to one channel if the chunks disagree on their channel count)."""
+    arrays = [c["samples"] for c in chunks]
+    if len({a.shape[0] for a in arrays}) > 1:
+        arrays = [_mono(a)[None, :] for a in arrays]
+    parts = []
+    for c, a in zip(chunks, arrays):
+        skip = int(round(max(0.0, start - c["offset_s"]) * TARGET_RATE))
+        parts.append(a[:, skip:])
+    return np.concatenate(parts, axis=1) if parts else np.zeros((1, 0), dtype=np.float32)
+
+
+class SessionProcessor:
+    """Drives sessions to completion, one step at a time, at most one loop per session."""
+
+    def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
+                 asr_config: AsrConfig, config: PipelineConfig, notes=None, roles: RolesClient | None = None,
+                 checks=None):
+        self._store, self._asr, self._pii, self._roles = store, asr, pii, roles
+        self._checks = checks  # a NoteChecks, or None when notes are not checked
+        self._notes = notes  # a NoteUpdater, or None when the graph writes no notes
+        self._asr_config = asr_config
+        self._config = config
+        self._running: dict[str, asyncio.Task] = {}
+        self._again: set[str] = set()
+        self._attempts: dict[tuple[str, int], int] = {}
+        self._note_attempts: dict[tuple[str, int], int] = {}
+        self._check_attempts: dict[tuple[str, int], int] = {}
+        # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
+        # left context and tail of the next steps, and chunks never change once stored.
+        self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+
+    def kick(self, sid: str) -> None:
+        """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
+        task = self._running.get(sid)
+        if task is not None and not task.done():
+            self._again.add(sid)
+            return
+        self._running[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
+
+    async def _loop(self, sid: str) -> None:
+        try:
+            while True:
+                self._again.discard(sid)
+                progressed = await self.step(sid)
+                if not progressed and sid not in self._again:
+                    return
+        except Exception as exc:  # the periodic scan retries; only the type is logged (no PHI)
+            log.warning("pipeline loop for a session stopped (%s); will retry on next scan",
+                        type(exc).__name__)
+        finally:
+            self._running.pop(sid, None)
+
+    async def step(self, sid: str) -> bool:
+        """Do the next step of ``sid``; returns False when there is nothing to do now."""
+        item = await self._store.next_work(sid)
+        if item.kind == "batch":
+            await self._do_batch(sid, item.batch)
+        elif item.kind == "chunk":
+            await self._do_chunk(sid, item)
+        elif item.kind == "flush":
+            await self._do_flush(sid, item)
+        elif item.kind == "skip_missing":
+            await self._store.skip_missing(sid)
+        elif item.kind == "final_note":
+            await self._do_final_note(sid, item.basis)
+        elif item.kind == "final_checks":
+            await self._do_final_checks(sid, item.basis)
+        elif item.kind == "finish":
+            await self._store.mark_finished(sid)
+        else:
+            return False
+        if item.kind in ("batch", "chunk", "flush") and self._notes is not None:
+            self._notes.kick(sid)
+        return True
+
+    async def _attempt(self, counter: dict, key: tuple, what: str, action, give_up) -> None:
+        """Run ``action``; re-raise a failure (the loop retries) until ``max_attempts``,
+        then log only the error type and run ``give_up(reason)`` so the session can finish."""
+        try:
+            await action()
+            counter.pop(key, None)
+        except Exception as exc:
+            attempts = counter.get(key, 0) + 1
+            counter[key] = attempts
+            if attempts < self._config.max_attempts:
+                raise
+            log.warning("%s failed %d times (%s); finishing without it", what, attempts, type(exc).__name__)
+            await give_up(type(exc).__name__)
+            counter.pop(key, None)
+
+    async def _do_final_note(self, sid: str, basis: int) -> None:
+        if self._notes is None:  # store and pipeline disagree on notes: finish without one
+            await self._store.note_failed(sid, basis, "notes_disabled")
+            return
+        # final-note attempts are counted per input revision
+        await self._attempt(self._note_attempts, (sid, basis), "final note",
+                            lambda: self._notes.final(sid, basis),
+                            lambda reason: self._store.note_failed(sid, basis, reason))
+
+    async def _do_final_checks(self, sid: str, version: int) -> None:
+        if self._checks is None:  # store and pipeline disagree on checks: finish without them
+            await self._store.commit_warnings(sid, version, [])
+            return
+        await self._attempt(self._check_attempts, (sid, version), "final note checks",
+                            lambda: self._checks.run(sid), lambda reason: self._checks.give_up(sid, reason))
+
+    async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
+        """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""
+        fetch = [s for s in seqs if (sid, s) not in self._pcm]
+        chunks = await self._store.chunk_info(sid, seqs, with_data=fetch)
+        for c in chunks:
+            key = (sid, c["seq"])
+            if key not in self._pcm:
+                self._pcm[key] = decode_audio(c.pop("data"), c["content_type"]).samples
+            self._pcm.move_to_end(key)
+            c["samples"] = self._pcm[key]
+        while len(self._pcm) > _PCM_CACHE_CHUNKS:
+            self._pcm.popitem(last=False)
+        return chunks
+
+    async def _transcribe(self, chunks: list[dict], start: float, end: float, final: bool):
+        """Decode ``[start - context, end)`` and decide what to commit after ``start``.
+
+        The left context (already committed audio) lets Whisper decode the words
+        just after ``start`` as it would inside the whole recording; words whose
+        midpoint lies before ``start`` were committed earlier and are dropped.
+        """
+        first = min((c["offset_s"] for c in chunks), default=start)
+        buffer_start = max(first, start - self._asr_config.context_s)
+        audio = _buffer(chunks, buffer_start)
+        raw = await self._asr.transcribe(_mono(audio))
+        segments = []
+        for seg in raw:
+            words = [w.shifted(buffer_start) for w in seg.words
+                     if buffer_start + (w.start + w.end) / 2 >= start]
+            if words:
+                segments.append(segment_from_words(words))
+        decision = decide_commit(segments, start, end, self._asr_config.holdback_s,
+                                 self._asr_config.max_tail_s, final)
+        return decision, audio, buffer_start
+
+    async def _mask(self, sid: str, segments: list[dict]) -> tuple[list[dict], dict]:
+        if not segments:
+            return [], {}
+        names = await self._store.names(sid)
+        return await self._pii.mask_segments(segments, names)
+
+    async def _label(self, sid: str, segments: list[dict], audio: np.ndarray | None = None,
+                     offset_s: float = 0.0) -> tuple[list[dict], dict]:
+        """Roles for new masked segments (split where the speaker changes) and revised
+        roles of earlier ones.  If the Roles service fails the segments are committed
+        unlabelled (never lost); the next commit labels them."""
+        if self._roles is None or not segments:
+            return segments, {}
+        try:
+            context = await self._store.role_context(sid)
+            result = await self._roles.label(context["segments"], segments, audio, offset_s, context["channels"])
+            return result["segments"], result["revisions"]
+        except Exception as exc:
+            log.warning("role labelling failed (%s); committing segments unlabelled", type(exc).__name__)
+            return segments, {}
+
+    async def _do_chunk(self, sid: str, item) -> None:
+        seq = item.seq
+        try:
+            chunks = await self._chunks(sid, list(item.tail_seqs) + [seq])
+            chunks[-1]["offset_s"] = item.offset
+            start = min(item.cursor, item.offset)
+            end = item.offset + chunks[-1]["duration_s"]
+            decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
+            masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
+            labelled, revisions = await self._label(sid, masked, audio, audio_start)
+            await self._store.commit_chunk(sid, seq, item.offset, decision.cursor, labelled, delta,
+                                           role_updates=revisions)
+            self._attempts.pop((sid, seq), None)
+        except Exception as exc:
+            attempts = self._attempts.get((sid, seq), 0) + 1
+            self._attempts[(sid, seq)] = attempts
+            if attempts < self._config.max_attempts:
+                raise
+            log.warning("chunk %s failed %d times (%s); skipping it", seq, attempts, type(exc).__name__)
+            await self._store.commit_chunk(sid, seq, item.offset, item.offset, [], None,
+                                           failed=type(exc).__name__)
+            self._attempts.pop((sid, seq), None)
+
+    async def _do_flush(self, sid: str, item) -> None:
+        chunks = await self._chunks(sid, list(item.tail_seqs))
+        end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
+        decision, audio, audio_start = await self._transcribe(chunks, item.cursor, end, final=True)
+        masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
+        labelled, revisions = await self._label(sid, masked, audio, audio_start)
+        await self._store.commit_flush(sid, labelled, delta, role_updates=revisions)
+
+    async def _do_batch(self, sid: str, batch: int) -> None:
+        raw = await self._store.batch_segments(sid, batch)
+        segments = [
+            {"start": s.get("start"), "end": s.get("end"), "text": s["text"], "role": s.get("role"),
+             "role_confidence": 1.0 if s.get("role") else None, "role_source": "client" if s.get("role") else None,
+             "source": "text"}
+            for s in raw
+        ]
+        masked, delta = await self._mask(sid, segments)
+        labelled, revisions = await self._label(sid, masked)
+        await self._store.commit_batch(sid, batch, labelled, delta, role_updates=revisions)

@@ -1,0 +1,1 @@
+"""Deterministic fakes, one per engine protocol and for the store client (unit and graph tiers)."""
