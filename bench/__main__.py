@@ -36,13 +36,14 @@ def _summary(report: dict) -> str:
                              f" items kept {value['items_kept']} repaired {value['items_repaired']}"
                              f" fallback {value['items_fallback']} dropped {value['items_dropped']},"
                              f" empty notes {value['empty_notes']}")
-                lines.append(f"  {key:<16} {value['rouge1']:6.2f} / {value['rouge2']:6.2f} / {value['rougeLsum']:6.2f}{extra}")
+                scores = " / ".join(f"{value[k]:6.2f}" for k in ("rouge1", "rouge2", "rougeLsum"))
+                lines.append(f"  {key:<16} {scores}{extra}")
     return "\n".join(lines)
 
 
 def _eval_notes(args) -> int:
-    from serve_app.config import NotesConfig, PiiConfig
     from bench.eval.notes import evaluate
+    from serve_app.config import NotesConfig, PiiConfig
     from serve_app.settings import Settings
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

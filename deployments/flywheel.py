@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import Any, Callable
 
 from ray import serve
 
@@ -11,16 +12,17 @@ from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
 from flywheel.writer import FlywheelWriter
 from serve_app.config import FlywheelConfig, PiiConfig
+from serve_app.engines.pii.engine import PiiEngine
 
 __all__ = ["Flywheel", "build_writer"]
 
 log = logging.getLogger("ray.serve")
 
 
-def build_writer(cfg: FlywheelConfig, pii: PiiConfig, root: str) -> FlywheelWriter:
+def build_writer(cfg: FlywheelConfig, pii: PiiConfig, root: str, scanner: PhiScanner | None = None) -> FlywheelWriter:
     """The writer for ``root`` with the service's own PII engine as its last PHI scan."""
     return FlywheelWriter(root, FlywheelRules(similarity=cfg.similarity, dpo_max_similarity=cfg.dpo_max_similarity),
-                          PhiScanner.from_config(pii))
+                          scanner or PhiScanner.from_config(pii))
 
 
 @serve.deployment(name="Flywheel")
@@ -30,9 +32,11 @@ class Flywheel:
     On start it finishes any publication a crash cut short (:meth:`FlywheelWriter.recover`).
     """
 
-    def __init__(self, config: dict, pii_config: dict, root: str):
-        self._cfg = FlywheelConfig(**config)
-        self._writer = build_writer(self._cfg, PiiConfig(**pii_config), root)
+    def __init__(self, config: FlywheelConfig, pii_config: PiiConfig, root: str,
+                 pii_engine: Callable[[], PiiEngine] | None = None):
+        self._cfg = config
+        scanner = PhiScanner(pii_engine().find) if pii_engine is not None else None
+        self._writer = build_writer(config, pii_config, root, scanner)
         self._writer.recover()
         self._lock = asyncio.Lock()
         self._task = asyncio.get_event_loop().create_task(self._loop())
@@ -40,7 +44,7 @@ class Flywheel:
     async def ready(self) -> bool:
         return True
 
-    async def submit(self, feedback: dict) -> bool:
+    async def submit(self, feedback: dict[str, Any]) -> bool:
         """Durably spool one feedback (already masked); False if its id was already taken."""
         return await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
 

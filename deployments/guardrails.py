@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Callable
 
 from ray import serve
 
 from serve_app.config import GuardrailsConfig
+from serve_app.contracts import Note, Warning
 from serve_app.engines.guardrails.engine import GuardrailEngine
+from serve_app.engines.guardrails.protocol import NoteChecker
 
 __all__ = ["Guardrails", "build_guardrail_engine"]
 
@@ -24,14 +27,14 @@ def build_guardrail_engine(cfg: GuardrailsConfig) -> GuardrailEngine:
 
 @serve.deployment(name="Guardrails")
 class Guardrails:
-    """Wraps :class:`GuardrailEngine`; the embedding or NLI model loads once per replica."""
+    """Wraps a :class:`NoteChecker`; the embedding or NLI model loads once per replica."""
 
-    def __init__(self, config: dict):
-        self._engine = build_guardrail_engine(GuardrailsConfig(**config))
+    def __init__(self, config: GuardrailsConfig, engine: Callable[[], NoteChecker] | None = None):
+        self._engine = engine() if engine is not None else build_guardrail_engine(config)
 
     async def ready(self) -> bool:
         return True
 
-    async def check(self, note: dict | None, segments: list[dict]) -> list[dict]:
+    async def check(self, note: Note | None, segments: list[dict[str, Any]]) -> list[Warning]:
         """Warnings ``{note_item, kind, message, evidence}`` for ``note`` against masked ``segments``."""
         return await asyncio.to_thread(self._engine.check, note, segments)

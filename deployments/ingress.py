@@ -2,28 +2,42 @@
 
 The FastAPI app is created in ``__serve_build_asgi_app__`` (``@serve.ingress()``
 with no argument) rather than pickled from the driver, so the UI can mount on
-it and nothing unpicklable crosses processes.
+it and nothing unpicklable crosses processes.  Secrets (API tokens, the pseudonym
+key) are read from the environment here, in the replica, through
+:class:`~serve_app.settings.Settings`; only file paths come from the builder.
 """
 from __future__ import annotations
 
 import logging
-import os
 
+from pydantic import BaseModel, ConfigDict
 from ray import serve
 
-from deployments.session_store import ActorStoreClient, get_session_store
-
-from serve_app.ingress.routes import create_api
-from serve_app.ingress.auth import TokenAuth
+from deployments.session_store import connect_store
 from flywheel.identity import Pseudonymizer
-
+from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
+from serve_app.ingress.auth import TokenAuth
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
+from serve_app.ingress.routes import create_api
 from serve_app.ingress.service import ScribeService
+from serve_app.sessions.spec import StoreSpec
+from serve_app.settings import Settings
 
-__all__ = ["Ingress"]
+__all__ = ["Ingress", "IngressArgs"]
 
 log = logging.getLogger("ray.serve")
+
+
+class IngressArgs(BaseModel):
+    """What the Ingress replica is built from (the builder derives it from ``AppArgs``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    app: AppArgs
+    store: StoreSpec
+    dev_token_path: str | None = None
+    pseudonym_key_path: str | None = None
 
 
 @serve.deployment(name="Ingress")
@@ -31,32 +45,25 @@ log = logging.getLogger("ray.serve")
 class Ingress:
     """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
 
-    def __init__(self, pipeline, asr, pii, roles, guardrails, flywheel, args: dict, data_dir: str,
-                 dev_token_path: str | None, sse_ping_s: float, pseudonym_key_path: str | None = None):
-        cfg = AppArgs.model_validate(args)
-        self._auth = TokenAuth.from_environment(os.environ.get("SCRIBE_API_TOKENS"), dev_token_path)
-        self._store = ActorStoreClient(get_session_store(cfg.store, data_dir, cfg.limits, cfg.pipeline,
-                                                                 cfg.notes.enabled,
-                                                                 cfg.notes.enabled and cfg.guardrails.enabled))
-        self._pipeline = pipeline
-        self._sse_ping_s = sse_ping_s
-        checks = {
-            "SessionStore": self._store.ping,
-            "ASR": lambda: asr.ready.remote(),
-            "PII": lambda: pii.ready.remote(),
-            "Pipeline": lambda: pipeline.ready.remote(),
-        }
+    def __init__(self, pipeline, asr, pii, roles, guardrails, flywheel, args: IngressArgs):
+        settings = Settings()
+        self._auth = TokenAuth.from_secret(settings.tokens_spec(), args.dev_token_path)
+        self._store = connect_store(args.store)
+        self._sse_ping_s = settings.sse_ping_s
+        pipeline_client = PipelineClient(pipeline)
+        parts: dict[str, DeploymentClient] = {"ASR": AsrClient(asr), "PII": PiiClient(pii),
+                                              "Pipeline": pipeline_client}
         if roles is not None:
-            checks["Roles"] = lambda: roles.ready.remote()
+            parts["Roles"] = DeploymentClient(roles)
         if guardrails is not None:
-            checks["Guardrails"] = lambda: guardrails.ready.remote()
-        checks["Flywheel"] = lambda: flywheel.ready.remote()
-        recorder = FeedbackRecorder(self._store, pii, flywheel, Pseudonymizer.from_environment(pseudonym_key_path),
-                                    provenance(cfg))
-        self._service = ScribeService(self._store, self._kick, cfg.limits, checks, recorder)
-
-    def _kick(self, sid: str) -> None:
-        self._pipeline.kick.remote(sid)  # fire and forget; the pipeline's scan is the safety net
+            parts["Guardrails"] = DeploymentClient(guardrails)
+        flywheel_client = FlywheelClient(flywheel)
+        parts["Flywheel"] = flywheel_client
+        checks = {"SessionStore": self._store.ping, **{name: part.ready for name, part in parts.items()}}
+        key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+        recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client,
+                                    Pseudonymizer.from_secret(key, args.pseudonym_key_path), provenance(args.app))
+        self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder)
 
     def __serve_build_asgi_app__(self):
         return create_api(self._service, self._auth, self._sse_ping_s)

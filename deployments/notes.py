@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from ray import serve
 
 from serve_app.config import NotesConfig
+from serve_app.contracts import WrittenNote
+from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
 
 __all__ = ["Notes", "build_note_engine"]
@@ -56,16 +59,19 @@ def writer_settings(cfg: NotesConfig) -> WriterSettings:
 
 @serve.deployment(name="Notes")
 class Notes:
-    def __init__(self, notes_config: dict, model_cache: str, device: str):
-        cfg = NotesConfig(**notes_config)
-        self._engine = build_note_engine(cfg, model_cache, device)
-        self._writer = NoteWriter(self._engine, settings=writer_settings(cfg))
-        log.info("Notes ready: backend=%s device=%s mode=%s", cfg.backend, device, cfg.mode)
+    """The note writer around the engine ``notes.backend`` names (``engine``, a zero-argument
+    factory of a :class:`NoteEngine`, replaces it in the graph test tier)."""
+
+    def __init__(self, config: NotesConfig, model_cache: str, device: str,
+                 engine: Callable[[], NoteEngine] | None = None):
+        self._engine = engine() if engine is not None else build_note_engine(config, model_cache, device)
+        self._writer = NoteWriter(self._engine, settings=writer_settings(config))
+        log.info("Notes ready: backend=%s device=%s mode=%s", config.backend, device, config.mode)
 
     async def ready(self) -> bool:
         return True
 
-    async def write(self, segments: list[dict], fresh: bool = False) -> dict:
+    async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> WrittenNote:
         """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
         ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""
         return await self._writer.write(segments, fresh=fresh)

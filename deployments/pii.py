@@ -2,25 +2,28 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Callable
 
 from ray import serve
 
 from serve_app.config import PiiConfig
-from serve_app.engines.pii.engine import PiiEngine, mask_segments
+from serve_app.engines.pii.engine import PiiEngine, PiiMasker, mask_segments
 
 __all__ = ["PII"]
 
 
 @serve.deployment(name="PII")
 class PII:
-    """Wraps :class:`PiiEngine`; spaCy and Presidio load once per replica."""
+    """Wraps a :class:`PiiMasker`; spaCy and Presidio load once per replica
+    (``engine``, a zero-argument factory, replaces them in the graph test tier)."""
 
-    def __init__(self, config: dict):
-        self._engine = PiiEngine.from_config(PiiConfig(**config))
+    def __init__(self, config: PiiConfig, engine: Callable[[], PiiMasker] | None = None):
+        self._engine = engine() if engine is not None else PiiEngine.from_config(config)
 
     async def ready(self) -> bool:
         return True
 
-    async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]:
+    async def mask_segments(self, segments: list[dict[str, Any]],
+                            names: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Mask segments against the session map; returns (masked, new placeholders)."""
         return await asyncio.to_thread(mask_segments, self._engine, segments, names)

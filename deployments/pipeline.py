@@ -10,52 +10,46 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from pydantic import BaseModel, ConfigDict
 from ray import serve
 
-from serve_app.config import AsrConfig, LimitsConfig, NotesConfig, PipelineConfig, StoreConfig
+from deployments.session_store import connect_store
+from serve_app.clients import AsrClient, GuardrailsClient, NotesClient, PiiClient, RolesClient
+from serve_app.config import AsrConfig, NotesConfig, PipelineConfig
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.note_updater import NoteUpdater
 from serve_app.pipeline.processor import SessionProcessor
+from serve_app.sessions.spec import StoreSpec
 
-from deployments.session_store import ActorStoreClient, get_session_store
-
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "PipelineArgs"]
 
 log = logging.getLogger("ray.serve")
 
 
-class _HandleClient:
-    """Adapts a Serve deployment handle to ``await client.method(...)``."""
+class PipelineArgs(BaseModel):
+    """What the Pipeline replica is built from (the builder derives it from ``AppArgs``)."""
 
-    def __init__(self, handle):
-        self._handle = handle
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __getattr__(self, method: str):
-        if method.startswith("_"):
-            raise AttributeError(method)
-
-        async def call(*args, **kwargs):
-            return await getattr(self._handle, method).remote(*args, **kwargs)
-
-        return call
+    asr: AsrConfig
+    pipeline: PipelineConfig
+    notes: NotesConfig
+    store: StoreSpec
 
 
 @serve.deployment(name="Pipeline")
 class Pipeline:
-    async def __init__(self, asr, pii, notes, roles, guardrails, asr_config: dict, pipeline_config: dict, store_config: dict,
-                 limits: dict, notes_config: dict, data_dir: str):
-        self._config = PipelineConfig(**pipeline_config)
-        notes_cfg = NotesConfig(**notes_config)
-        checking = notes is not None and guardrails is not None
-        actor = get_session_store(StoreConfig(**store_config), data_dir, LimitsConfig(**limits), self._config,
-                                  notes_cfg.enabled, checking)
-        self._store = ActorStoreClient(actor)
-        self._checks = NoteChecks(self._store, _HandleClient(guardrails)) if checking else None
-        self._notes = NoteUpdater(self._store, _HandleClient(notes), notes_cfg, checks=self._checks) \
-            if notes is not None else None
-        self._processor = SessionProcessor(self._store, _HandleClient(asr), _HandleClient(pii),
-                                           AsrConfig(**asr_config), self._config, self._notes,
-                                           _HandleClient(roles) if roles is not None else None, self._checks)
+    """Hosts the session processor, the note updater and the note checks (handles in, typed clients inside)."""
+
+    async def __init__(self, asr, pii, notes, roles, guardrails, args: PipelineArgs):
+        self._config = args.pipeline
+        self._store = connect_store(args.store)
+        self._checks = NoteChecks(self._store, GuardrailsClient(guardrails)) if args.store.checks else None
+        self._notes = NoteUpdater(self._store, NotesClient(notes), args.notes, checks=self._checks) \
+            if args.store.notes else None
+        self._processor = SessionProcessor(self._store, AsrClient(asr), PiiClient(pii), args.asr, self._config,
+                                           self._notes, RolesClient(roles) if roles is not None else None,
+                                           self._checks)
         self._scanner = asyncio.get_running_loop().create_task(self._scan())
 
     async def _scan(self) -> None:

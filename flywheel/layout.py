@@ -17,6 +17,7 @@ from typing import Iterator
 
 from flywheel.schemas import DATASETS
 from flywheel.storage import Root
+from serve_app.durable import fsync_path
 
 __all__ = ["ensure_layout", "current_snapshot", "swap_snapshot", "root_lock"]
 
@@ -58,11 +59,7 @@ def swap_snapshot(root: Root, dataset: str, new_dir: str) -> None:
         os.unlink(tmp)
     os.symlink(os.path.relpath(new_dir, os.path.dirname(link)), tmp)
     os.replace(tmp, link)
-    fd = os.open(os.path.dirname(link), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(os.path.dirname(link))
 
 
 @contextmanager

@@ -12,11 +12,12 @@ import json
 import re
 from typing import Any, Callable, Iterable
 
-from flywheel.records import SECTIONS, SYSTEM_PROMPT
+from flywheel.records import SYSTEM_PROMPT
+from serve_app.contracts import SECTIONS
+from serve_app.engines.text import PLACEHOLDER
 
 __all__ = ["PhiScanner", "text_fields"]
 
-_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
 Finder = Callable[[str], list[tuple[int, int, str]]]
 
 
@@ -94,7 +95,7 @@ class PhiScanner:
         if text not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()
-            placeholders = [m.span() for m in _PLACEHOLDER.finditer(text)]
+            placeholders = [m.span() for m in PLACEHOLDER.finditer(text)]
             self._cache[text] = [(a, b, kind) for a, b, kind in self._find(text)
                                  if not any(pa <= a and b <= pb for pa, pb in placeholders)]
         return self._cache[text]

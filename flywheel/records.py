@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flywheel.schemas import SCHEMA_VERSION
+from serve_app.contracts import SECTIONS
 
 __all__ = ["Feedback", "FlywheelRules", "render_note", "render_transcript", "rows_for", "SECTIONS"]
 
-SECTIONS = ("subjective", "objective", "assessment", "plan")
 SYSTEM_PROMPT = ("You are a clinical scribe. Write a SOAP note (subjective, objective, assessment, plan) "
                  "as JSON from this masked doctor-patient transcript; cite the segment ids each item rests on.")
 

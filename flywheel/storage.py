@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from serve_app.durable import fsync_path
+
 __all__ = ["Root"]
 
 
@@ -64,11 +66,7 @@ class Root:
     # -- writing -------------------------------------------------------------
     def _sync(self, path: str) -> None:
         if self.local:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_path(path)
 
     def _publish(self, tmp: str, final: str) -> None:
         self._sync(tmp)

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The test command (CI runs it through .ci/run): three tiers, each with its own
-# time budget; pytest's "no tests ran" (exit 5) counts as a failure.
+# The test command (CI runs it through .ci/run): the linter, then four tiers from
+# fastest to slowest, each with its own time budget; pytest's "no tests ran"
+# (exit 5) counts as a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 export SCRIBE_HOME="$(mktemp -d /tmp/scribe-test-XXXX)"
 status=0
+echo "=== lint (ruff) ==="
+if ! ruff check .; then echo "lint FAILED"; status=1; fi
 tier() {
   local name=$1 budget=$2
   echo "=== tier $name (budget ${budget}s) ==="
@@ -15,6 +18,7 @@ tier() {
   if [ $rc -ne 0 ]; then echo "tier $name FAILED (exit $rc)"; status=1; fi
 }
 tier unit 600
+tier graph 300
 tier integration 1500
 tier e2e 900
 ray stop --force >/dev/null 2>&1 || true

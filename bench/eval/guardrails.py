@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.eval.notes import dialogue_segments
 from bench.eval.perturbations import _records, generate
+from bench.harness.data import SHARED_DATA
 from serve_app.engines.guardrails.entities import extract
 from serve_app.engines.guardrails.entity_check import check_entities
 from serve_app.engines.guardrails.support import EmbeddingSupport, evidence_units
-from bench.eval.notes import dialogue_segments
-from bench.harness.data import SHARED_DATA
 
 VARIANTS = ("entities", "negation", "combined", "combined+unsupported")
 

@@ -33,8 +33,6 @@ from bench.eval.perturbations import KINDS, _seed, perturb
 from bench.harness.data import RESULTS, SHARED_DATA
 
 
-
-
 async def _write_notes(records: list[dict], limit: int | None) -> None:
     from deployments.notes import build_note_engine, writer_settings
     from serve_app.config import NotesConfig
@@ -58,8 +56,8 @@ async def _write_notes(records: list[dict], limit: int | None) -> None:
 
 
 def _load_records() -> list[dict]:
-    from serve_app.config import PiiConfig
     from bench.eval.notes import dev_records
+    from serve_app.config import PiiConfig
 
     return [{"source": source, "id": str(r["id"]), "segments": r["segments"]}
             for source, records in dev_records(SHARED_DATA / "dev", PiiConfig()).items() for r in records]
@@ -85,7 +83,8 @@ def score(records: list[dict], threads: int = 1) -> dict:
     engine = build_guardrail_engine(cfg)
     engine.check({"plan": [{"id": "w", "text": "warm up", "citations": []}]}, [{"id": "s", "text": "warm up"}])
     wall, cpu, per_item, gen = [], [], [], []
-    totals, flagged, by_warning = collections.Counter(), collections.Counter(), collections.defaultdict(collections.Counter)
+    totals, flagged = collections.Counter(), collections.Counter()
+    by_warning = collections.defaultdict(collections.Counter)
     for rec in records:
         items = _items(rec["note"])
         if not items:

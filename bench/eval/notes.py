@@ -1,4 +1,4 @@
-"""``scribe eval notes``: ROUGE of generated notes on ACI-Bench and MTS-Dialog dev data.
+"""``python -m bench eval notes``: ROUGE of generated notes on ACI-Bench and MTS-Dialog dev data.
 
 Each dialogue is split into segments (roles from the ``[doctor]`` /
 ``Doctor:`` tags), masked with the same PII engine as the service, and turned
@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from serve_app.engines.notes.schema import SECTIONS
+from serve_app.contracts import SECTIONS
 
 __all__ = ["dialogue_segments", "dev_records", "render", "rouge", "evaluate"]
 

@@ -258,8 +258,8 @@ def _records(data: Path):
         dev_keys = set()
         if split == "train":
             for name in ("aci_bench.jsonl", "mts_dialog.jsonl"):
-                dev_keys |= {json.loads(l)["dialogue"][:200] for l in (data / "dev" / name).read_text().splitlines()
-                             if l.strip()}
+                lines = (data / "dev" / name).read_text().splitlines()
+                dev_keys |= {json.loads(line)["dialogue"][:200] for line in lines if line.strip()}
         for name in files:
             source = "aci_bench" if name.startswith("aci") else "mts_dialog"
             for line in (data / folder / name).read_text().splitlines():

@@ -1,4 +1,4 @@
-"""``scribe fit roles``: fit the text role model on ../shared/data/train and ship it.
+"""``python -m bench fit roles``: fit the text role model on ../shared/data/train and ship it.
 
 Training data (CC BY 4.0, attribution in README): the 49 PriMock57
 consultations of data/train (gold roles) and the MTS-Dialog train+valid
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from serve_app.engines.roles.text_model import DEFAULT_MODEL_PATH, RoleTextModel
-from bench.harness.data import SHARED_DATA
 from bench.fit.corpora import dialogue_keys, dialogue_sessions, primock_sessions
+from bench.harness.data import SHARED_DATA
+from serve_app.engines.roles.text_model import DEFAULT_MODEL_PATH, RoleTextModel
 
 __all__ = ["mask_sessions", "fit_roles", "role_accuracy"]
 

@@ -17,7 +17,8 @@ import soundfile as sf
 
 from serve_app.settings import Settings
 
-__all__ = ["SHARED", "SHARED_DATA", "DEV", "TRAIN", "RESULTS", "tone", "librispeech_clips", "wav_chunks", "normalise", "phi_records", "jsonl"]
+__all__ = ["SHARED", "SHARED_DATA", "DEV", "TRAIN", "RESULTS", "tone", "librispeech_clips", "wav_chunks",
+           "normalise", "phi_records", "jsonl"]
 
 SHARED = Settings().resolved_shared_dir()
 SHARED_DATA = SHARED / "data"
@@ -28,7 +29,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 def librispeech_clips() -> list[dict]:
     """The single-speaker LibriSpeech dev clips with their reference text."""
-    rows = [json.loads(l) for l in (DEV / "audio" / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    rows = [json.loads(line) for line in (DEV / "audio" / "manifest.jsonl").read_text().splitlines() if line.strip()]
     return [r for r in rows if r["id"].startswith("librispeech_")]
 
 

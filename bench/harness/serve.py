@@ -23,8 +23,8 @@ def _free_port() -> int:
 class ServeApp:
     """Handle on the running app: its URL and a way to restart it."""
 
-    def __init__(self, port: int, args: dict, data_dir: Path):
-        self.port, self.args, self.data_dir = port, args, data_dir
+    def __init__(self, port: int, args: dict, data_dir: Path, engines=None):
+        self.port, self.args, self.data_dir, self.engines = port, args, data_dir, engines
         self.url = f"http://127.0.0.1:{port}"
 
     def deploy(self) -> None:
@@ -32,7 +32,7 @@ class ServeApp:
 
         from serve_app.app import build_app
 
-        serve.run(build_app(self.args), name="scribe", route_prefix="/", blocking=False)
+        serve.run(build_app(self.args, self.engines), name="scribe", route_prefix="/", blocking=False)
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 300) -> None:
@@ -58,9 +58,12 @@ class ServeApp:
 
 
 
-def start_serve_app(overrides: dict | None = None) -> ServeApp:
+def start_serve_app(overrides: dict | None = None, engines=None) -> ServeApp:
     """Local Ray in a private temp dir, Serve on a free loopback port, the app from
-    serve_config.yaml's args (plus ``overrides``), two clinicians' tokens."""
+    serve_config.yaml's args (plus ``overrides``), two clinicians' tokens.
+
+    ``engines`` (:class:`serve_app.app.EngineFactories`) replaces real engines with fakes;
+    the checkout is put on the replicas' ``PYTHONPATH`` so they can import them."""
     import ray
     from ray import serve
 
@@ -76,9 +79,10 @@ def start_serve_app(overrides: dict | None = None) -> ServeApp:
         args.setdefault(key, {}).update(value)
     port = _free_port()
     ray.init(address="local", _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
-             num_cpus=2, include_dashboard=False, namespace="serve")
+             num_cpus=2, include_dashboard=False, namespace="serve",
+             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    app = ServeApp(port, args, tmp / "data")
+    app = ServeApp(port, args, tmp / "data", engines)
     app.deploy()
     return app
 

@@ -92,7 +92,8 @@ def main() -> None:
 
         report = {"one_client": one, "concurrent": many,
                   "throughput_ratio_concurrent_vs_one": round(many["per_s"] / one["per_s"], 2),
-                  "datasets": {k: v["rows"] for k, v in stats(str(Path(app.data_dir) / "flywheel"))["datasets"].items()}}
+                  "datasets": {k: v["rows"]
+                               for k, v in stats(str(Path(app.data_dir) / "flywheel"))["datasets"].items()}}
     finally:
         stop_serve_app()
     OUT.mkdir(exist_ok=True)

@@ -20,7 +20,7 @@ import time
 import httpx
 
 from bench.eval.notes import dialogue_segments
-from bench.harness.data import RESULTS, DEV
+from bench.harness.data import DEV, RESULTS
 from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
 
 OUT = RESULTS
@@ -31,7 +31,7 @@ def _sessions(n: int) -> list[list[dict]]:
     from serve_app.engines.pii.engine import PiiEngine, mask_segments
 
     pii = PiiEngine()
-    rows = [json.loads(l) for l in (DEV / "aci_bench.jsonl").read_text().splitlines() if l.strip()]
+    rows = [json.loads(line) for line in (DEV / "aci_bench.jsonl").read_text().splitlines() if line.strip()]
     out = []
     for i in range(n):
         segs = dialogue_segments(rows[i % len(rows)]["dialogue"])[:SEGMENTS_PER_SESSION]

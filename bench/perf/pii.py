@@ -15,8 +15,8 @@ import json
 import re
 from collections import Counter
 
+from bench.harness.data import DEV, RESULTS, phi_records
 from serve_app.engines.pii.engine import PiiEngine
-from bench.harness.data import RESULTS, DEV, phi_records
 
 OUT = RESULTS
 

@@ -16,7 +16,7 @@ import time
 import httpx
 import numpy as np
 
-from bench.harness.data import RESULTS, DEV, librispeech_clips, wav_chunks
+from bench.harness.data import DEV, RESULTS, librispeech_clips, wav_chunks
 from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
 
 OUT = RESULTS
@@ -28,10 +28,10 @@ def _pct(values, q):
 
 def bare_chunk_costs(chunks: list[bytes]) -> list[float]:
     """Engine-only cost of each chunk step: decode + ASR on the same buffer + PII."""
-    from serve_app.engines.audio import decode_audio
-    from serve_app.engines.asr.whisper import FasterWhisperEngine
-    from serve_app.engines.pii.engine import PiiEngine, mask_segments
     from serve_app.engines.asr.models import resolve_whisper_model
+    from serve_app.engines.asr.whisper import FasterWhisperEngine
+    from serve_app.engines.audio import decode_audio
+    from serve_app.engines.pii.engine import PiiEngine, mask_segments
 
     asr = FasterWhisperEngine(resolve_whisper_model("tiny.en", "/tmp"), beam_size=1)
     pii = PiiEngine()

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from serve_app.engines.asr.whisper import FasterWhisperEngine
-from serve_app.engines.roles.text_model import RoleTextModel
-from serve_app.engines.roles.engine import RoleEngine
-from serve_app.engines.roles.voice_features import warm_up
-from serve_app.engines.asr.models import resolve_whisper_model
-from serve_app.settings import Settings
 from bench.harness.data import DEV
+from serve_app.engines.asr.models import resolve_whisper_model
+from serve_app.engines.asr.whisper import FasterWhisperEngine
+from serve_app.engines.roles.engine import RoleEngine
+from serve_app.engines.roles.text_model import RoleTextModel
+from serve_app.engines.roles.voice_features import warm_up
+from serve_app.settings import Settings
 
 RATE = 16000
 

@@ -54,7 +54,8 @@ class TokenAuth:
         return cls(tokens)
 
     @classmethod
-    def from_environment(cls, spec: str | None, dev_token_path: str | None) -> "TokenAuth":
+    def from_secret(cls, spec: str | None, dev_token_path: str | None) -> "TokenAuth":
+        """Tokens from ``SCRIBE_API_TOKENS`` (through the settings), else the development token file."""
         if spec:
             return cls.from_spec(spec)
         if dev_token_path and Path(dev_token_path).exists():

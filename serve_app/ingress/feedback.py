@@ -26,11 +26,13 @@ from importlib import resources
 from typing import Any
 
 from flywheel.identity import Pseudonymizer
-from flywheel.records import SECTIONS, Feedback
-
+from flywheel.records import Feedback
+from serve_app.clients import FlywheelClient, PiiClient
+from serve_app.contracts import SECTIONS
 from serve_app.engines.pii.engine import mask_known_values
 from serve_app.errors import ValidationFailed
 from serve_app.ingress.schemas import FeedbackRequest
+from serve_app.sessions.client import StoreClient
 
 __all__ = ["FeedbackRecorder", "prompt_version", "provenance"]
 
@@ -64,13 +66,14 @@ class FeedbackRecorder:
 
     Args:
         store: the session store client.
-        pii: the PII deployment handle (``mask_segments``).
-        flywheel: the Flywheel deployment handle (``submit``).
+        pii: the PII deployment's client (``mask_segments``).
+        flywheel: the Flywheel deployment's client (``submit``).
         pseudonyms: clinician and session ids -> dataset pseudonyms.
         provenance: ``model_id``, ``prompt_version`` and ``config`` recorded with every row.
     """
 
-    def __init__(self, store, pii, flywheel, pseudonyms: Pseudonymizer, provenance: dict[str, Any]):
+    def __init__(self, store: StoreClient, pii: PiiClient, flywheel: FlywheelClient, pseudonyms: Pseudonymizer,
+                 provenance: dict[str, Any]):
         self._store, self._pii, self._flywheel = store, pii, flywheel
         self._pseudonyms = pseudonyms
         self._provenance = provenance
@@ -79,7 +82,7 @@ class FeedbackRecorder:
         if not texts:
             return [], {}
         known = [{"id": f"f{i}", "text": mask_known_values(t, names)} for i, t in enumerate(texts)]
-        masked, delta = await self._pii.mask_segments.remote(known, names)
+        masked, delta = await self._pii.mask_segments(known, names)
         return [m["text"] for m in masked], delta
 
     async def record(self, clinician: str, sid: str, request: FeedbackRequest,
@@ -110,7 +113,7 @@ class FeedbackRecorder:
             note_version=request.note_version, generated_note=context["note"], segments=context["segments"],
             received_at=time.time(), final_note=final_note if request.action == "edit" else None,
             reason=masked[-1] if request.reason else None, **self._provenance)
-        await self._flywheel.submit.remote(dataclasses.asdict(feedback))
+        await self._flywheel.submit(dataclasses.asdict(feedback))
         await self._store.record_feedback(clinician, sid, feedback_id, request.action, request.note_version,
                                           final_note, idempotency_key, delta)
         return {"feedback_id": feedback_id}

@@ -9,43 +9,32 @@ dropped.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any, Protocol
 
-__all__ = ["NoteChecks", "GuardrailsClient"]
+from serve_app.clients import GuardrailsClient
+from serve_app.pipeline.tasks import PerSessionTasks, SessionLocks
+from serve_app.sessions.client import StoreClient
+
+__all__ = ["NoteChecks"]
 
 log = logging.getLogger("scribe.checks")
 
 
-class GuardrailsClient(Protocol):
-    async def check(self, note: dict | None, segments: list[dict]) -> list[dict[str, Any]]: ...
-
-
 class NoteChecks:
-    def __init__(self, store, guardrails: GuardrailsClient):
+    """Guardrail checks of each session's current note (see the module doc)."""
+
+    def __init__(self, store: StoreClient, guardrails: GuardrailsClient):
         self._store, self._guardrails = store, guardrails
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._locks = SessionLocks()
+        self._background = PerSessionTasks(self.run, "note checks", log)
 
     def kick(self, sid: str) -> None:
         """Check ``sid``'s current note in the background (no-op if already checked)."""
-        task = self._tasks.get(sid)
-        if task is None or task.done():
-            self._tasks[sid] = asyncio.get_running_loop().create_task(self._background(sid))
-
-    async def _background(self, sid: str) -> None:
-        try:
-            while await self.run(sid):
-                pass
-        except Exception as exc:  # the scan retries; only the type is logged (no PHI)
-            log.warning("note checks failed (%s); will retry", type(exc).__name__)
-        finally:
-            self._tasks.pop(sid, None)
+        self._background.kick(sid)
 
     async def run(self, sid: str) -> bool:
         """Check the current note of ``sid`` and commit its warnings; False if nothing was due."""
-        async with self._locks.setdefault(sid, asyncio.Lock()):
+        async with self._locks.hold(sid):
             inputs = await self._store.check_inputs(sid)
             if inputs["checked"] or inputs["note"] is None:
                 return False

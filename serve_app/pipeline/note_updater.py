@@ -16,27 +16,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Protocol
 
+from serve_app.clients import NotesClient
 from serve_app.config import NotesConfig
 from serve_app.engines.guardrails.injection import is_injection
+from serve_app.pipeline.note_checks import NoteChecks
+from serve_app.pipeline.tasks import PerSessionTasks, SessionLocks
+from serve_app.sessions.client import StoreClient
 
-__all__ = ["NoteUpdater", "NotesClient"]
+__all__ = ["NoteUpdater"]
 
 log = logging.getLogger("scribe.notes")
 
 
-class NotesClient(Protocol):
-    async def write(self, segments: list[dict[str, Any]]) -> dict[str, Any]: ...
-
-
 class NoteUpdater:
-    def __init__(self, store, notes: NotesClient, config: NotesConfig, clock=time.monotonic, checks=None):
+    """Debounced drafts and the final note of each session (see the module doc).
+
+    Args:
+        store: the session store client.
+        notes: the Notes deployment's client (or a fake with ``write``).
+        config: the ``notes`` config (debounce and maximum delay).
+        clock: monotonic seconds (injectable for tests).
+        checks: kicked after each committed note, or None when notes are not checked.
+    """
+
+    def __init__(self, store: StoreClient, notes: NotesClient, config: NotesConfig, clock=time.monotonic,
+                 checks: NoteChecks | None = None):
         self._store, self._notes, self._config = store, notes, config
-        self._checks = checks  # a NoteChecks, kicked after each committed draft
+        self._checks = checks
         self._clock = clock
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._locks = SessionLocks()
+        self._drafts = PerSessionTasks(self._draft, "note draft", log)
         self._first_change: dict[str, float] = {}
         self._last_change: dict[str, float] = {}
 
@@ -45,9 +55,16 @@ class NoteUpdater:
         now = self._clock()
         self._first_change.setdefault(sid, now)
         self._last_change[sid] = now
-        task = self._tasks.get(sid)
-        if task is None or task.done():
-            self._tasks[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
+        self._drafts.kick(sid)
+
+    @property
+    def drafting(self) -> int:
+        """Sessions with a draft task running now."""
+        return len(self._drafts)
+
+    def stop(self) -> None:
+        """Cancel the running drafts (replica shutdown, tests)."""
+        self._drafts.cancel()
 
     async def _debounce(self, sid: str) -> None:
         cfg = self._config
@@ -59,21 +76,22 @@ class NoteUpdater:
                 return
             await asyncio.sleep(max(0.05, min(cfg.debounce_s - quiet, cfg.max_delay_s - waited)))
 
-    async def _loop(self, sid: str) -> None:
-        try:
-            while sid in self._first_change:
-                await self._debounce(sid)
-                self._first_change.pop(sid, None)
-                await self._update(sid, final=False)
-        except Exception as exc:  # the next kick or scan retries; only the type is logged (no PHI)
-            log.warning("note draft failed (%s); will retry", type(exc).__name__)
-        finally:
-            self._tasks.pop(sid, None)
+    async def _draft(self, sid: str) -> bool:
+        """One debounced draft; True if the transcript changed again meanwhile."""
+        if sid not in self._first_change:
             self._last_change.pop(sid, None)
+            return False
+        try:
+            await self._debounce(sid)
+            self._first_change.pop(sid, None)
+            await self._update(sid, final=False)
+        except Exception:  # the next kick or scan retries
+            self._last_change.pop(sid, None)
+            raise
+        return sid in self._first_change
 
     async def _update(self, sid: str, final: bool, basis: int | None = None) -> bool:
-        lock = self._locks.setdefault(sid, asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(sid):
             inputs = await self._store.note_inputs(sid)
             if inputs["finished"]:  # only a correction after finish brings a finished session here
                 if inputs["basis"] <= inputs["note_basis"]:

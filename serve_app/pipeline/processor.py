@@ -8,51 +8,27 @@ The services are injected (Serve handles in production, fakes in unit tests).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from serve_app.clients import AsrClient, PiiClient, RolesClient
 from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
-from serve_app.engines.audio import TARGET_RATE, decode_audio
 from serve_app.engines.asr.streaming import decide_commit
+from serve_app.engines.audio import TARGET_RATE, decode_audio
+from serve_app.pipeline.note_checks import NoteChecks
+from serve_app.pipeline.note_updater import NoteUpdater
+from serve_app.pipeline.tasks import Attempts, PerSessionTasks
+from serve_app.sessions.client import StoreClient
+from serve_app.sessions.model import WorkItem
 
-__all__ = ["SessionProcessor", "StoreClient", "AsrClient", "PiiClient", "RolesClient"]
+__all__ = ["SessionProcessor"]
 
 log = logging.getLogger("scribe.pipeline")
 _PCM_CACHE_CHUNKS = 256  # about 32 MB of 2 s chunks
-
-
-class StoreClient(Protocol):
-    async def next_work(self, sid: str): ...
-    async def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict]: ...
-    async def batch_segments(self, sid: str, batch: int) -> list[dict]: ...
-    async def names(self, sid: str) -> dict[str, str]: ...
-    async def role_context(self, sid: str) -> dict: ...
-    async def commit_chunk(self, sid, seq, offset_s, cursor, segments, names_delta, failed=None,
-                           role_updates=None) -> bool: ...
-    async def commit_batch(self, sid, batch, segments, names_delta, role_updates=None) -> bool: ...
-    async def commit_flush(self, sid, segments, names_delta, role_updates=None) -> bool: ...
-    async def skip_missing(self, sid: str) -> bool: ...
-    async def mark_finished(self, sid: str) -> bool: ...
-    async def note_failed(self, sid: str, basis: int, reason: str) -> bool: ...
-    async def commit_warnings(self, sid: str, note_version: int, warnings: list[dict]) -> bool: ...
-
-
-class AsrClient(Protocol):
-    async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]: ...
-
-
-class PiiClient(Protocol):
-    async def mask_segments(self, segments: list[dict], names: dict[str, str]) -> tuple[list[dict], dict]: ...
-
-
-class RolesClient(Protocol):
-    async def label(self, context: list[dict], new: list[dict], samples: np.ndarray | None, offset_s: float,
-                    channels: dict | None) -> dict: ...
 
 
 def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
@@ -85,99 +61,68 @@ def _buffer(chunks: Sequence[dict], start: float) -> np.ndarray:
 
 
 class SessionProcessor:
-    """Drives sessions to completion, one step at a time, at most one loop per session."""
+    """Drives sessions to completion, one step at a time, at most one loop per session.
+
+    Args:
+        store: the session store (typed client; a local store in unit tests).
+        asr, pii, roles: the engine deployments' clients (or fakes with the same methods);
+            ``roles`` None leaves roles the client did not give empty.
+        notes: the note updater, or None when the graph writes no notes.
+        checks: the note checks, or None when notes are not checked.
+    """
 
     def __init__(self, store: StoreClient, asr: AsrClient, pii: PiiClient,
-                 asr_config: AsrConfig, config: PipelineConfig, notes=None, roles: RolesClient | None = None,
-                 checks=None):
+                 asr_config: AsrConfig, config: PipelineConfig, notes: NoteUpdater | None = None,
+                 roles: RolesClient | None = None, checks: NoteChecks | None = None):
         self._store, self._asr, self._pii, self._roles = store, asr, pii, roles
-        self._checks = checks  # a NoteChecks, or None when notes are not checked
-        self._notes = notes  # a NoteUpdater, or None when the graph writes no notes
+        self._checks = checks
+        self._notes = notes
         self._asr_config = asr_config
         self._config = config
-        self._running: dict[str, asyncio.Task] = {}
-        self._again: set[str] = set()
-        self._attempts: dict[tuple[str, int], int] = {}
-        self._note_attempts: dict[tuple[str, int], int] = {}
-        self._check_attempts: dict[tuple[str, int], int] = {}
+        self._loops = PerSessionTasks(self.step, "pipeline loop", log)
+        self._attempts = Attempts(config.max_attempts, log)
+        self._dispatch = {
+            "batch": self._do_batch, "chunk": self._do_chunk, "flush": self._do_flush,
+            "skip_missing": lambda sid, item: self._store.skip_missing(sid),
+            "final_note": self._do_final_note, "final_checks": self._do_final_checks,
+            "finish": lambda sid, item: self._store.mark_finished(sid),
+        }
         # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
         # left context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
 
     def kick(self, sid: str) -> None:
         """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
-        task = self._running.get(sid)
-        if task is not None and not task.done():
-            self._again.add(sid)
-            return
-        self._running[sid] = asyncio.get_running_loop().create_task(self._loop(sid))
-
-    async def _loop(self, sid: str) -> None:
-        try:
-            while True:
-                self._again.discard(sid)
-                progressed = await self.step(sid)
-                if not progressed and sid not in self._again:
-                    return
-        except Exception as exc:  # the periodic scan retries; only the type is logged (no PHI)
-            log.warning("pipeline loop for a session stopped (%s); will retry on next scan",
-                        type(exc).__name__)
-        finally:
-            self._running.pop(sid, None)
+        self._loops.kick(sid)
 
     async def step(self, sid: str) -> bool:
         """Do the next step of ``sid``; returns False when there is nothing to do now."""
         item = await self._store.next_work(sid)
-        if item.kind == "batch":
-            await self._do_batch(sid, item.batch)
-        elif item.kind == "chunk":
-            await self._do_chunk(sid, item)
-        elif item.kind == "flush":
-            await self._do_flush(sid, item)
-        elif item.kind == "skip_missing":
-            await self._store.skip_missing(sid)
-        elif item.kind == "final_note":
-            await self._do_final_note(sid, item.basis)
-        elif item.kind == "final_checks":
-            await self._do_final_checks(sid, item.basis)
-        elif item.kind == "finish":
-            await self._store.mark_finished(sid)
-        else:
+        action = self._dispatch.get(item.kind)
+        if action is None:  # wait, idle
             return False
+        await action(sid, item)
         if item.kind in ("batch", "chunk", "flush") and self._notes is not None:
             self._notes.kick(sid)
         return True
 
-    async def _attempt(self, counter: dict, key: tuple, what: str, action, give_up) -> None:
-        """Run ``action``; re-raise a failure (the loop retries) until ``max_attempts``,
-        then log only the error type and run ``give_up(reason)`` so the session can finish."""
-        try:
-            await action()
-            counter.pop(key, None)
-        except Exception as exc:
-            attempts = counter.get(key, 0) + 1
-            counter[key] = attempts
-            if attempts < self._config.max_attempts:
-                raise
-            log.warning("%s failed %d times (%s); finishing without it", what, attempts, type(exc).__name__)
-            await give_up(type(exc).__name__)
-            counter.pop(key, None)
-
-    async def _do_final_note(self, sid: str, basis: int) -> None:
+    async def _do_final_note(self, sid: str, item: WorkItem) -> None:
+        basis = item.basis
         if self._notes is None:  # store and pipeline disagree on notes: finish without one
             await self._store.note_failed(sid, basis, "notes_disabled")
             return
-        # final-note attempts are counted per input revision
-        await self._attempt(self._note_attempts, (sid, basis), "final note",
-                            lambda: self._notes.final(sid, basis),
-                            lambda reason: self._store.note_failed(sid, basis, reason))
+        notes = self._notes  # final-note attempts are counted per input revision
+        await self._attempts.run(("note", sid, basis), "final note", lambda: notes.final(sid, basis),
+                                 lambda reason: self._store.note_failed(sid, basis, reason))
 
-    async def _do_final_checks(self, sid: str, version: int) -> None:
+    async def _do_final_checks(self, sid: str, item: WorkItem) -> None:
+        version = item.note_version
         if self._checks is None:  # store and pipeline disagree on checks: finish without them
             await self._store.commit_warnings(sid, version, [])
             return
-        await self._attempt(self._check_attempts, (sid, version), "final note checks",
-                            lambda: self._checks.run(sid), lambda reason: self._checks.give_up(sid, reason))
+        checks = self._checks
+        await self._attempts.run(("checks", sid, version), "final note checks", lambda: checks.run(sid),
+                                 lambda reason: checks.give_up(sid, reason))
 
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""
@@ -235,30 +180,25 @@ class SessionProcessor:
             log.warning("role labelling failed (%s); committing segments unlabelled", type(exc).__name__)
             return segments, {}
 
-    async def _do_chunk(self, sid: str, item) -> None:
-        seq = item.seq
-        try:
+    async def _do_chunk(self, sid: str, item: WorkItem) -> None:
+        seq, offset = item.seq, item.offset
+
+        async def process() -> None:
             chunks = await self._chunks(sid, list(item.tail_seqs) + [seq])
-            chunks[-1]["offset_s"] = item.offset
-            start = min(item.cursor, item.offset)
-            end = item.offset + chunks[-1]["duration_s"]
+            chunks[-1]["offset_s"] = offset
+            start = min(item.cursor, offset)
+            end = offset + chunks[-1]["duration_s"]
             decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
             masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
             labelled, revisions = await self._label(sid, masked, audio, audio_start)
-            await self._store.commit_chunk(sid, seq, item.offset, decision.cursor, labelled, delta,
+            await self._store.commit_chunk(sid, seq, offset, decision.cursor, labelled, delta,
                                            role_updates=revisions)
-            self._attempts.pop((sid, seq), None)
-        except Exception as exc:
-            attempts = self._attempts.get((sid, seq), 0) + 1
-            self._attempts[(sid, seq)] = attempts
-            if attempts < self._config.max_attempts:
-                raise
-            log.warning("chunk %s failed %d times (%s); skipping it", seq, attempts, type(exc).__name__)
-            await self._store.commit_chunk(sid, seq, item.offset, item.offset, [], None,
-                                           failed=type(exc).__name__)
-            self._attempts.pop((sid, seq), None)
 
-    async def _do_flush(self, sid: str, item) -> None:
+        await self._attempts.run(("chunk", sid, seq), f"chunk {seq}", process,
+                                 lambda reason: self._store.commit_chunk(sid, seq, offset, offset, [], None,
+                                                                         failed=reason))
+
+    async def _do_flush(self, sid: str, item: WorkItem) -> None:
         chunks = await self._chunks(sid, list(item.tail_seqs))
         end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
         decision, audio, audio_start = await self._transcribe(chunks, item.cursor, end, final=True)
@@ -266,7 +206,8 @@ class SessionProcessor:
         labelled, revisions = await self._label(sid, masked, audio, audio_start)
         await self._store.commit_flush(sid, labelled, delta, role_updates=revisions)
 
-    async def _do_batch(self, sid: str, batch: int) -> None:
+    async def _do_batch(self, sid: str, item: WorkItem) -> None:
+        batch = item.batch
         raw = await self._store.batch_segments(sid, batch)
         segments = [
             {"start": s.get("start"), "end": s.get("end"), "text": s["text"], "role": s.get("role"),

@@ -19,29 +19,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from serve_app.durable import atomic_write, fsync_path
+
 __all__ = ["DiskJournal"]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 class DiskJournal:
@@ -90,7 +70,7 @@ class DiskJournal:
             (directory / "blobs").mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(directory / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             if fresh:
-                _fsync_dir(self.root)
+                fsync_path(self.root)
             self._fds[sid] = fd
         line = (json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
         os.write(fd, line)
@@ -99,7 +79,7 @@ class DiskJournal:
     def put_blob(self, sid: str, name: str, data: bytes) -> None:
         directory = self._dir(sid) / "blobs"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _atomic_write(directory / name, data)
+        atomic_write(directory / name, data)
 
     def get_blob(self, sid: str, name: str) -> bytes:
         return (self._dir(sid) / "blobs" / name).read_bytes()
@@ -109,7 +89,7 @@ class DiskJournal:
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
     def save_names(self, sid: str, names: dict[str, str]) -> None:
-        _atomic_write(self._dir(sid) / "names.json", json.dumps(names, ensure_ascii=False).encode())
+        atomic_write(self._dir(sid) / "names.json", json.dumps(names, ensure_ascii=False).encode())
 
     def delete(self, sid: str) -> None:
         """Erase a session (events, audio, names); the rename makes it vanish at once."""
@@ -121,7 +101,7 @@ class DiskJournal:
             return
         trash = self.root / f".deleted-{sid}-{uuid.uuid4().hex}"
         os.replace(directory, trash)
-        _fsync_dir(self.root)
+        fsync_path(self.root)
         shutil.rmtree(trash, ignore_errors=True)
 
     def close(self) -> None:

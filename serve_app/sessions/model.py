@@ -14,15 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ChunkInfo", "SessionState", "WorkItem", "apply", "next_work", "public_segment", "PUBLIC_HIDDEN_FIELDS"]
+__all__ = ["ChunkInfo", "SessionState", "WorkItem", "WorkKind", "apply", "next_work"]
 
-#: Event fields that stay inside the store (not streamed to clients).
-PUBLIC_HIDDEN_FIELDS = ("owner", "idempotency_key", "request_hash")
-
-
-def public_segment(seg: dict[str, Any]) -> dict[str, Any]:
-    """A segment as clients see it: internal fields (``_voice``, ``_channels``) removed."""
-    return {k: v for k, v in seg.items() if not k.startswith("_")}
+WorkKind = Literal["batch", "chunk", "flush", "skip_missing", "final_note", "final_checks", "finish", "wait",
+                   "idle"]
 
 
 @dataclass
@@ -119,25 +114,23 @@ class WorkItem:
     with the tail from ``cursor``), ``flush`` (final pass over the tail),
     ``skip_missing`` (give up on gaps after finish), ``final_note`` (write the
     finished note from input revision ``basis``), ``final_checks`` (check note
-    version ``basis``), ``finish``, ``wait`` (a gap within the grace period), ``idle``.
+    version ``note_version``), ``finish``, ``wait`` (a gap within the grace period), ``idle``.
+    ``tail_seqs`` are the processed chunks that hold the uncommitted tail and
+    ``context_s`` seconds of committed audio before ``cursor`` (ASR context).
     """
 
-    kind: str
+    kind: WorkKind
     seq: int | None = None
     batch: int | None = None
     cursor: float = 0.0
     offset: float = 0.0
     tail_seqs: tuple[int, ...] = ()
     basis: int = 0
+    note_version: int = 0
 
 
-#: Seconds of already-committed audio before the cursor that a work item makes
-#: available, so ASR can decode the words after the cursor in context.
-LEFT_CONTEXT_S = 5.0
-
-
-def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
-    cursor = max(0.0, cursor - LEFT_CONTEXT_S)
+def _tail_seqs(state: SessionState, cursor: float, context_s: float) -> tuple[int, ...]:
+    cursor = max(0.0, cursor - context_s)
     return tuple(
         c.seq for c in sorted(state.chunks.values(), key=lambda c: c.seq)
         if c.status == "processed" and c.offset_s is not None and c.offset_s + c.duration_s > cursor + 1e-6
@@ -145,12 +138,14 @@ def _tail_seqs(state: SessionState, cursor: float) -> tuple[int, ...]:
 
 
 def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, notes: bool = True,
-              checks: bool = False) -> WorkItem:
+              checks: bool = False, context_s: float = 3.0) -> WorkItem:
     """The next step for ``state`` at time ``now`` (see :class:`WorkItem`).
 
     With ``notes`` the session finishes only after a final note written from
     its last input revision (or a recorded failure to write one); with
-    ``checks`` also only after that note's guardrail checks."""
+    ``checks`` also only after that note's guardrail checks.  Audio work items
+    carry the chunks of ``context_s`` seconds of committed audio before the cursor
+    (``asr.context_s``: the one place that decides it)."""
     if state.finished:
         return WorkItem("idle")
     for batch in sorted(state.batches.values(), key=lambda b: b.batch):
@@ -160,7 +155,7 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
     if chunk is not None and chunk.status == "pending":
         return WorkItem(
             "chunk", seq=chunk.seq, cursor=state.asr_cursor, offset=state.audio_end,
-            tail_seqs=_tail_seqs(state, state.asr_cursor),
+            tail_seqs=_tail_seqs(state, state.asr_cursor, context_s),
         )
     if state.finish_requested_at is None:
         return WorkItem("idle")
@@ -169,12 +164,12 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
             return WorkItem("wait")
         return WorkItem("skip_missing")
     if not state.flushed and state.audio_end > state.asr_cursor + 1e-6:
-        return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor))
+        return WorkItem("flush", cursor=state.asr_cursor, tail_seqs=_tail_seqs(state, state.asr_cursor, context_s))
     if notes and state.segments and not state.clinician_final \
             and (not state.note_final or state.note_basis < state.input_revision):
         return WorkItem("final_note", basis=state.input_revision)
     if checks and state.checks_stale():
-        return WorkItem("final_checks", basis=state.note_version)
+        return WorkItem("final_checks", note_version=state.note_version)
     return WorkItem("finish")
 
 

@@ -1,4 +1,4 @@
-"""A deterministic note engine for unit tests only (never used by the app).
+"""A deterministic note engine (the LLM behind the real NoteWriter) for the unit and graph tiers.
 
 It answers like a well-behaved model: in ``fact`` mode it echoes the sentence
 it was asked to rewrite; in ``section`` mode it returns a scripted answer (or
@@ -11,8 +11,12 @@ import asyncio
 import json
 import re
 
+__all__ = ["FakeNoteEngine"]
+
 
 class FakeNoteEngine:
+    """Implements :class:`~serve_app.engines.notes.protocol.NoteEngine`; records every request."""
+
     def __init__(self, section_answers: dict[str, str] | None = None, delay_s: float = 0.0,
                  fail: Exception | None = None):
         self.requests: list[dict] = []

@@ -16,8 +16,8 @@ import httpx
 import pyarrow.dataset as pads
 import pytest
 
-from flywheel.schemas import DATASETS
 from bench.harness.serve import ROOT
+from flywheel.schemas import DATASETS
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ def _ray_data(root: Path) -> dict:
     """Counts, columns and ids of each dataset as Ray Data reads them (a fresh Ray in a subprocess)."""
     out = subprocess.run([sys.executable, "-m", "tests.integration.ray_data_read", str(root)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
     assert line, out.stderr[-2000:]
     return json.loads(line[len("RESULT "):])
 

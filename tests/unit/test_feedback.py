@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from pydantic import ValidationError
 
 from flywheel.cli import export, stats
 from flywheel.identity import Pseudonymizer
@@ -18,9 +19,9 @@ from serve_app.errors import Conflict, ValidationFailed
 from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-
-from tests.fakes.local_store import Client
+from tests.fakes.local_store import local_client
 
 pytestmark = pytest.mark.unit
 
@@ -28,22 +29,10 @@ NOTE = {"subjective": [{"id": "n0", "text": "[PERSON_1] reports back pain for fo
         "objective": [], "assessment": [], "plan": [{"id": "n1", "text": "Ibuprofen 400 mg.", "citations": ["s0"]}]}
 
 
-class Remote:
-    def __init__(self, fn):
-        self._fn = fn
-
-    async def remote(self, *a, **k):
-        return self._fn(*a, **k)
-
-
 class FakePii:
     """Masks 'Alice Jones' (new) and 555-0199 like the PII deployment would, with the session's map."""
 
-    def __init__(self):
-        self.mask_segments = Remote(self._mask)
-
-    @staticmethod
-    def _mask(segments, names):
+    async def mask_segments(self, segments, names):
         delta, out = {}, []
         for seg in segments:
             text = seg["text"]
@@ -60,28 +49,27 @@ class FakePii:
 class FakeFlywheel:
     def __init__(self, writer):
         self.submitted = []
-        self.submit = Remote(self._submit)
         self._writer = writer
 
-    def _submit(self, fb):
+    async def submit(self, fb):
         self.submitted.append(fb)
         return self._writer.submit(Feedback(**fb))
 
 
 def _session(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path / "store"), finish_grace_s=0)
-    sid = store.create_session("dr_a")["session_id"]
-    batch = store.add_segments("dr_a", sid, [{"text": "Bob Stone has back pain."}])["batch"]
-    store.commit_batch(sid, batch, [{"text": "[PERSON_1] has back pain.", "role": "patient"}],
+    store = SessionStore(DiskJournal(tmp_path / "store"), StoreSpec(finish_grace_s=0))
+    sid = store.api.create_session("dr_a")["session_id"]
+    batch = store.api.add_segments("dr_a", sid, [{"text": "Bob Stone has back pain."}])["batch"]
+    store.work.commit_batch(sid, batch, [{"text": "[PERSON_1] has back pain.", "role": "patient"}],
                        {"[PERSON_1]": "Bob Stone"})
-    assert store.commit_note(sid, store.note_inputs(sid)["basis"], NOTE, final=False)
+    assert store.notes.commit_note(sid, store.notes.note_inputs(sid)["basis"], NOTE, final=False)
     return store, sid
 
 
 def _recorder(tmp_path, store):
     writer = FlywheelWriter(str(tmp_path / "fw"), FlywheelRules(), PhiScanner(lambda t: []))
     flywheel = FakeFlywheel(writer)
-    rec = FeedbackRecorder(Client(store), FakePii(), flywheel, Pseudonymizer(b"k" * 32),
+    rec = FeedbackRecorder(local_client(store), FakePii(), flywheel, Pseudonymizer(b"k" * 32),
                            {"model_id": "m", "prompt_version": "p", "config": {}})
     return rec, flywheel, writer
 
@@ -104,14 +92,14 @@ def test_edit_is_masked_before_it_is_spooled_and_becomes_the_final_note(tmp_path
     spooled = json.dumps(flywheel.submitted)
     for value in ("Bob Stone", "Alice Jones", "555-0199", "dr_a", sid):
         assert value not in spooled
-    final = store.get_state("dr_a", sid)
+    final = store.api.get_state("dr_a", sid)
     assert final["note_version"] == 2
     assert final["note"]["subjective"][0]["text"] == "[PERSON_1] reports back pain; daughter [PERSON_2] on [PHONE_1]."
     assert final["note"]["subjective"][0]["citations"] == ["s0"]  # unknown segment ids dropped
-    assert store.get_names("dr_a", sid)["[PERSON_2]"] == "Alice Jones"
-    assert not store.sessions_needing_notes()  # no model note replaces the clinician's
+    assert store.api.get_names("dr_a", sid)["[PERSON_2]"] == "Alice Jones"
+    assert not store.notes.sessions_needing_notes()  # no model note replaces the clinician's
     again = asyncio.run(rec.record("dr_a", sid, _req(action="edit", note_version=1, note=edited), "key-1"))
-    assert again == out and len(flywheel.submitted) == 1 and store.get_state("dr_a", sid)["note_version"] == 2
+    assert again == out and len(flywheel.submitted) == 1 and store.api.get_state("dr_a", sid)["note_version"] == 2
     writer.publish()
     assert stats(str(tmp_path / "fw"))["datasets"]["sft"]["rows"] == 1
 
@@ -119,11 +107,11 @@ def test_edit_is_masked_before_it_is_spooled_and_becomes_the_final_note(tmp_path
 def test_retry_after_the_store_failed_lands_on_the_same_id(tmp_path):
     store, sid = _session(tmp_path)
     rec, flywheel, writer = _recorder(tmp_path, store)
-    real = store.record_feedback
-    store.record_feedback = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("store down"))
+    real = store.feedback.record_feedback
+    store.feedback.record_feedback = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("store down"))
     with pytest.raises(RuntimeError):
         asyncio.run(rec.record("dr_a", sid, _req(action="reject", note_version=1, reason="wrong"), "k2"))
-    store.record_feedback = real
+    store.feedback.record_feedback = real
     out = asyncio.run(rec.record("dr_a", sid, _req(action="reject", note_version=1, reason="wrong"), "k2"))
     assert len(flywheel.submitted) == 2 and {f["feedback_id"] for f in flywheel.submitted} == {out["feedback_id"]}
     assert writer.publish() == 1  # spooled once
@@ -136,7 +124,7 @@ def test_bad_feedback_gets_typed_errors(tmp_path):
         asyncio.run(rec.record("dr_a", sid, _req(action="edit", note_version=1), None))
     with pytest.raises(Conflict):
         asyncio.run(rec.record("dr_a", sid, _req(action="accept", note_version=7), None))
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         _req(action="approve", note_version=1)
 
 
@@ -144,11 +132,11 @@ def test_accept_of_the_current_note_keeps_it_and_stops_model_notes(tmp_path):
     store, sid = _session(tmp_path)
     rec, _, writer = _recorder(tmp_path, store)
     asyncio.run(rec.record("dr_a", sid, _req(action="accept", note_version=1), None))
-    state = store.get_state("dr_a", sid)
+    state = store.api.get_state("dr_a", sid)
     assert state["note_version"] == 1 and state["note"] == NOTE
-    batch = store.add_segments("dr_a", sid, [{"text": "More."}])["batch"]
-    store.commit_batch(sid, batch, [{"text": "More.", "role": "patient"}], None)
-    assert not store.sessions_needing_notes()
+    batch = store.api.add_segments("dr_a", sid, [{"text": "More."}])["batch"]
+    store.work.commit_batch(sid, batch, [{"text": "More.", "role": "patient"}], None)
+    assert not store.notes.sessions_needing_notes()
     writer.publish()
     path = tmp_path / "out.jsonl"
     assert export(str(tmp_path / "fw"), "sft", str(path)) == 1

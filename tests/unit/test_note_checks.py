@@ -7,8 +7,9 @@ from serve_app.config import PipelineConfig
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.unit.test_pipeline_processor import AsyncStore
+from tests.fakes.local_store import RecordingStore
 
 NOTE = {"subjective": [{"id": "n0", "text": "x", "citations": ["s0"]}], "objective": [], "assessment": [],
         "plan": []}
@@ -26,18 +27,18 @@ class FakeGuardrails:
 
 
 def _session(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0, checks=True)
-    sid = store.create_session("a")["session_id"]
-    store.add_segments("a", sid, [{"text": "hello"}])
-    store.commit_batch(sid, 0, [{"text": "hello", "role": "doctor"}], None)
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, checks=True))
+    sid = store.api.create_session("a")["session_id"]
+    store.api.add_segments("a", sid, [{"text": "hello"}])
+    store.work.commit_batch(sid, 0, [{"text": "hello", "role": "doctor"}], None)
     return store, sid
 
 
 def test_a_draft_is_checked_in_the_background(tmp_path):
     store, sid = _session(tmp_path)
-    store.commit_note(sid, 1, NOTE, final=False)
+    store.notes.commit_note(sid, 1, NOTE, final=False)
     guard = FakeGuardrails()
-    checks = NoteChecks(AsyncStore(store), guard)
+    checks = NoteChecks(RecordingStore(store), guard)
 
     async def run():
         checks.kick(sid)
@@ -45,16 +46,16 @@ def test_a_draft_is_checked_in_the_background(tmp_path):
         await asyncio.sleep(0.05)
 
     asyncio.run(run())
-    assert guard.calls == 1 and store.get_state("a", sid)["warnings"][0]["evidence"] == ["s0"]
+    assert guard.calls == 1 and store.api.get_state("a", sid)["warnings"][0]["evidence"] == ["s0"]
 
 
 def test_final_checks_that_keep_failing_do_not_block_finish(tmp_path):
     store, sid = _session(tmp_path)
-    store.request_finish("a", sid)
-    store.commit_note(sid, 1, NOTE, final=True)
+    store.api.request_finish("a", sid)
+    store.notes.commit_note(sid, 1, NOTE, final=True)
     guard = FakeGuardrails(fail=True)
-    processor = SessionProcessor(AsyncStore(store), None, None, None, PipelineConfig(max_attempts=2),
-                                 checks=NoteChecks(AsyncStore(store), guard))
+    processor = SessionProcessor(RecordingStore(store), None, None, None, PipelineConfig(max_attempts=2),
+                                 checks=NoteChecks(RecordingStore(store), guard))
 
     async def run():
         for _ in range(5):
@@ -65,6 +66,6 @@ def test_final_checks_that_keep_failing_do_not_block_finish(tmp_path):
                 pass
 
     asyncio.run(run())
-    state = store.get_state("a", sid)
+    state = store.api.get_state("a", sid)
     assert state["status"] == "finished" and guard.calls == 2
     assert [w["kind"] for w in state["warnings"]] == ["checks_failed"]

@@ -16,7 +16,9 @@ from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, Word
 from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
+from tests.fakes.local_store import RecordingStore
 
 RATE = 16000
 
@@ -36,25 +38,6 @@ class FakeAsr:
 class FakePii:
     async def mask_segments(self, segments, names):
         return segments, {}
-
-
-class AsyncStore:
-    """The real store, called the way the actor client calls it, counting audio fetches."""
-
-    def __init__(self, store):
-        self.store = store
-        self.fetched: list[int] = []
-
-    def __getattr__(self, name):
-        method = getattr(self.store, name)
-
-        async def call(*args, **kwargs):
-            result = method(*args, **kwargs)
-            if name == "chunk_info":
-                self.fetched += [c["seq"] for c in result if "data" in c]
-            return result
-
-        return call
 
 
 class FlakyRoles:
@@ -93,10 +76,10 @@ def _run(store, processor, sid, chunks, order) -> None:
     """Put the chunks in ``order``, processing after each, then finish and drain."""
     async def run():
         for seq in order:
-            store.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
+            store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
             while await processor.step(sid):
                 pass
-        store.request_finish("a", sid)
+        store.api.request_finish("a", sid)
         while await processor.step(sid):
             pass
 
@@ -104,14 +87,14 @@ def _run(store, processor, sid, chunks, order) -> None:
 
 
 def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0, notes=False)
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
     roles = FlakyRoles()
-    processor = SessionProcessor(AsyncStore(store), FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0),
+    processor = SessionProcessor(RecordingStore(store), FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0),
                                  PipelineConfig(), roles=roles)
-    sid = store.create_session("a")["session_id"]
+    sid = store.api.create_session("a")["session_id"]
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]))
     _run(store, processor, sid, chunks, range(len(chunks)))
-    segments = store.get_state("a", sid)["segments"]
+    segments = store.api.get_state("a", sid)["segments"]
     assert [w["text"].strip() for s in segments for w in s["words"]] == [f"w{k}" for k in range(10)]
     assert all(s["role"] in ("doctor", "patient") for s in segments[:-1])
     assert "patient" in {s["role"] for s in segments}  # unlabelled after a failure, revised later
@@ -119,15 +102,15 @@ def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(t
 
 
 def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path), finish_grace_s=0)
-    client = AsyncStore(store)
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0))
+    client = RecordingStore(store)
     processor = SessionProcessor(client, FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0, context_s=3.0),
                                  PipelineConfig())
-    sid = store.create_session("a")["session_id"]
+    sid = store.api.create_session("a")["session_id"]
     # 2.5 s chunks so boundaries fall inside words
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]))
     _run(store, processor, sid, chunks, [3, 0, 1, 5, 2, 4, 7, 6])
-    state = store.get_state("a", sid)
+    state = store.api.get_state("a", sid)
     assert state["status"] == "finished"
     words = [w["text"].strip() for s in state["segments"] for w in s["words"]]
     assert words == [f"w{k}" for k in range(20)]

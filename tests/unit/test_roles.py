@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serve_app.engines.roles.text_model import RoleTextModel, normalise
 from serve_app.engines.roles.engine import RoleEngine, RoleSettings
 from serve_app.engines.roles.speaker_turns import split_runs
+from serve_app.engines.roles.text_model import RoleTextModel, normalise
 
 RATE = 16000
 CONSULTATION = [

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from serve_app.engines.guardrails.entities import extract
+from serve_app.contracts import SECTIONS
 from serve_app.engines.guardrails.dose_safety import allergies, allergy_findings, dose_findings
+from serve_app.engines.guardrails.entities import extract
 from serve_app.engines.guardrails.entity_check import check_entities
 from serve_app.engines.guardrails.injection import injected_segments
 from serve_app.engines.guardrails.support import SupportBackend, evidence_units
 
 __all__ = ["GuardrailEngine"]
 
-_SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 
 def _warning(item: str | None, kind: str, message: str, evidence: Sequence[str]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ class GuardrailEngine:
         by_id = {seg["id"]: seg for seg in segments}
         transcript = " ".join(seg["text"] for seg in segments)
         allergic = allergies(transcript)
-        items = [(section, item) for section in _SECTIONS for item in note.get(section) or []]
+        items = [(section, item) for section in SECTIONS for item in note.get(section) or []]
         evidence = [[by_id[c] for c in item.get("citations") or [] if c in by_id] or list(segments)
                     for _, item in items]
         units = {}  # evidence ids -> units; every unit text and claim is embedded once per note

@@ -27,8 +27,8 @@ _DOSE_UNITS = {
     "l": "liter", "liter": "liter", "liters": "liter",
     "units": "unit", "unit": "unit", "iu": "unit",
 }
-_DOSE = re.compile(rf"\b(?P<num>{_NUM})\s*(?P<unit>{'|'.join(sorted(map(re.escape, _DOSE_UNITS), key=len, reverse=True))})\b",
-                   re.IGNORECASE)
+_UNIT_ALTERNATIVES = "|".join(sorted(map(re.escape, _DOSE_UNITS), key=len, reverse=True))
+_DOSE = re.compile(rf"\b(?P<num>{_NUM})\s*(?P<unit>{_UNIT_ALTERNATIVES})\b", re.IGNORECASE)
 #: Frequencies, most specific first: a span taken by one is not matched again ("twice daily" is not "daily").
 _PER_DAY = [
     (re.compile(r"\b(?:twice|two times)\s+(?:a|per|each)\s+day\b|\btwice daily\b|\bb\.?i\.?d\.?\b", re.I), 2.0),
@@ -39,7 +39,8 @@ _PER_DAY = [
     (re.compile(r"\b(?:once|one time)\s+(?:a|per|each)\s+day\b|\bonce daily\b|\bdaily\b|\bq\.?d\.?\b|\bevery day\b"
                 r"|\bevery (?:morning|evening|night)\b|\bnightly\b|\bat bedtime\b", re.I), 1.0),
 ]
-_EVERY_HOURS = re.compile(rf"\bevery\s+(?P<num>{_NUM})\s*(?:-\s*{_NUM}\s*)?(?:hours?|hrs?|h)\b|\bq\s*(?P<q>{_NUM})\s*h\b", re.I)
+_EVERY_HOURS = re.compile(rf"\bevery\s+(?P<num>{_NUM})\s*(?:-\s*{_NUM}\s*)?(?:hours?|hrs?|h)\b"
+                          rf"|\bq\s*(?P<q>{_NUM})\s*h\b", re.I)
 _TIMES_A_DAY = re.compile(rf"\b(?P<num>{_NUM})\s*(?:times|x)\s+(?:a|per|each)\s+day\b", re.I)
 _DURATION = re.compile(rf"\b(?P<num>{_NUM}|a couple of|a few|several|an?|one)\s+(?P<unit>day|week|month|year)s?\b",
                        re.I)

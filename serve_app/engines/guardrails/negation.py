@@ -13,14 +13,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from serve_app.engines.text import ALIGNMENT_STOP_WORDS
+
 __all__ = ["Polarity", "polarity", "answer_polarity", "content_words"]
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]")
-_STOP = frozenset("""a an the and or of to in on at for with by from as is are was were be been being it its this that
-these those he she they we you i me my your his her their our him them us do does did have has had having any some
-there here so very also just about into over under up down out if then than too can could would should will shall
-may might must what which who whom when where why how patient reports states notes any anything other
-all else okay yes yeah well really think know see get got""".split())
 _NO_ANSWER = re.compile(r"^\s*(no|nope|nah|never|not really|not at all|none|negative|i don't|i do not|i haven't|"
                         r"i have not|i didn't|i did not|no,|no\.)\b", re.I)
 _YES_ANSWER = re.compile(r"^\s*(yes|yeah|yep|yup|i do|i have|i did|sometimes|a little|correct|right)\b", re.I)
@@ -48,7 +45,8 @@ def _stem(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t.isalnum() and t not in _STOP and len(t) > 2]
+    return [_stem(t) for t in _TOKEN.findall(text.lower())
+            if t.isalnum() and t not in ALIGNMENT_STOP_WORDS and len(t) > 2]
 
 
 #: Cues of spoken English that the clinical-notes termset lacks ("Xn't" is rewritten to "X not").
@@ -92,7 +90,7 @@ def polarity(text: str, max_scope: int = 6) -> Polarity:
                 i += 1  # "No, I smoke a pack a day." answers a question; it negates nothing after it
                 continue
             j, words = i + n, 0
-            while j < len(tokens) and words < max_scope and not tokens[j] in ".;:!?" \
+            while j < len(tokens) and words < max_scope and tokens[j] not in ".;:!?" \
                     and not _match(tokens, j, cues["termination"]):
                 negated_idx.add(j)
                 words += tokens[j].isalnum()
@@ -108,7 +106,7 @@ def polarity(text: str, max_scope: int = 6) -> Polarity:
         i += 1
     affirmed, negated = set(), set()
     for k, tok in enumerate(tokens):
-        if k not in cue_idx and tok.isalnum() and tok not in _STOP and len(tok) > 2:
+        if k not in cue_idx and tok.isalnum() and tok not in ALIGNMENT_STOP_WORDS and len(tok) > 2:
             (negated if k in negated_idx else affirmed).add(_stem(tok))
     return Polarity(frozenset(affirmed - negated), frozenset(negated))
 

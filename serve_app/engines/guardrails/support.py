@@ -10,17 +10,16 @@ segments and every yes/no question joined with the short answer after it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
 
 from serve_app.engines.guardrails.negation import Polarity, answer_polarity, polarity
+from serve_app.engines.text import split_sentences
 
 __all__ = ["EvidenceUnit", "SupportResult", "SupportBackend", "evidence_units", "EmbeddingSupport"]
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NEUTRAL = Polarity(frozenset(), frozenset())
 
 
@@ -53,7 +52,7 @@ def evidence_units(segments: Sequence[dict]) -> list[EvidenceUnit]:
     """Sentences of ``segments`` (``id``, ``text``) plus question + short-answer pairs."""
     units = []
     for i, seg in enumerate(segments):
-        sentences = [s for s in _SENTENCE.split(seg["text"].strip()) if s]
+        sentences = split_sentences(seg["text"])
         for sentence in sentences:  # a question asserts nothing: it aligns but has no polarity
             pol = _NEUTRAL if sentence.rstrip().endswith("?") else polarity(sentence)
             units.append(EvidenceUnit(sentence, (seg["id"],), pol))

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from serve_app.engines.notes.facts import Fact, content_words
+from serve_app.engines.notes.facts import Fact, content_words, negated
 
 __all__ = ["CitationChecker", "SectionResult", "support"]
 
@@ -69,7 +69,8 @@ class CitationChecker:
         ids, bad = [], 0
         for c in citations:
             c = str(c).strip().strip("[]")
-            group = [sid for f in self._by_label.get(c, []) for sid in f.segment_ids] or ([c] if c in self._text else [])
+            group = [sid for f in self._by_label.get(c, []) for sid in f.segment_ids] \
+                or ([c] if c in self._text else [])
             if not group:
                 bad += 1
             ids.extend(i for i in group if i not in ids)
@@ -85,9 +86,11 @@ class CitationChecker:
 
     def check_rewrite(self, raw: str | dict | None, fact: Fact, result: SectionResult, seen: set[str],
                       fallback: bool = False) -> None:
-        """Check one rewritten fact (``{"text": ...}``): it cites the fact's segments and must
-        share at least ``min_support`` of its content words with the fact.  Otherwise the
-        item is dropped, or with ``fallback`` the fact's own (masked) words are kept instead."""
+        """Check one rewritten fact (``{"text": ...}``): it cites the fact's segments, must
+        share at least ``min_support`` of its content words with the fact, and must negate
+        exactly when the fact does ("No chest pain" rewritten as "Chest pain" is a drift).
+        Otherwise the item is dropped, or with ``fallback`` the fact's own (masked) words
+        are kept instead."""
         result.answers += 1
         text = None
         try:
@@ -100,7 +103,8 @@ class CitationChecker:
         if key in seen:
             result.dropped += 1
             return
-        if text is None or not key or support(text, fact.text) < self._min_support:
+        if text is None or not key or support(text, fact.text) < self._min_support \
+                or negated(text) != negated(fact.text):
             key = " ".join(content_words(fact.text))
             if not fallback or key in seen:
                 result.dropped += 1

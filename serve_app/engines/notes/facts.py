@@ -18,26 +18,23 @@ from typing import Any
 
 import yaml
 
-from serve_app.engines.notes.schema import SECTIONS
+from serve_app.contracts import SECTIONS
+from serve_app.engines.text import NOTE_STOP_WORDS, PLACEHOLDER, is_negation, split_sentences
 
-__all__ = ["Fact", "FactConfig", "FactExtractor", "load_fact_config", "content_words"]
+__all__ = ["Fact", "FactConfig", "FactExtractor", "load_fact_config", "content_words", "negated"]
 
-_STOP = frozenset(
-    "a an and are as at be been but by can could did do does doing don't for from had has have he her "
-    "him his how i i'm i've if in into is it it's its just know let me mm-hmm my no not now of oh ok okay "
-    "on or our right she so some than that that's the their them then there these they this those to "
-    "uh um up us very was we we'll well were what when where which while who will with would yeah yes you "
-    "you're your n't 's 're 've 'll 'm going get got like go really kind sort things thing".split()
-)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
-_SENTENCE = re.compile(r"(?<=[.?!])\s+")
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-case words that carry content (no stop words, placeholders kept as one token)."""
-    text = _PLACEHOLDER.sub(lambda m: m.group(0).strip("[]").lower(), text.lower())
-    return [w for w in _WORD.findall(text) if w not in _STOP and len(w) > 1]
+    """Lower-case words that carry content (no stop words; negations and placeholders kept, as one token)."""
+    text = PLACEHOLDER.sub(lambda m: m.group(0).strip("[]").lower(), text)
+    return [w for w in _WORD.findall(text.lower()) if w not in NOTE_STOP_WORDS and len(w) > 1]
+
+
+def negated(text: str) -> bool:
+    """True if ``text`` contains a negating word (see :func:`serve_app.engines.text.is_negation`)."""
+    return any(is_negation(w) for w in _WORD.findall(text.lower()))
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class FactExtractor:
         """Sentences with their segment ids; a question is joined with a short answer after it."""
         units = []
         for i, seg in enumerate(segments):
-            sentences = [s.strip() for s in _SENTENCE.split(seg.get("text", "").strip()) if s.strip()]
+            sentences = split_sentences(seg.get("text", ""))
             nxt = segments[i + 1] if i + 1 < len(segments) else None
             for j, sentence in enumerate(sentences):
                 ids: tuple[str, ...] = (seg["id"],)

@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SECTIONS", "NoteItem", "Note", "section_schema", "fact_schema", "empty_note"]
+from serve_app.contracts import SECTIONS
 
-SECTIONS = ("subjective", "objective", "assessment", "plan")
+__all__ = ["NoteItem", "Note", "section_schema", "fact_schema"]
+
 
 
 class NoteItem(BaseModel):
@@ -40,8 +41,6 @@ class Note(BaseModel):
         return [(section, item) for section in SECTIONS for item in getattr(self, section)]
 
 
-def empty_note() -> dict[str, list]:
-    return {section: [] for section in SECTIONS}
 
 
 def section_schema(fact_ids: list[str], max_items: int, max_chars: int, max_citations: int = 3) -> dict[str, Any]:

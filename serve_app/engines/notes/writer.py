@@ -21,11 +21,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from serve_app.contracts import SECTIONS
 from serve_app.engines.notes.citations import CitationChecker, SectionResult
-from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.facts import Fact, FactExtractor
 from serve_app.engines.notes.prompt import PromptBuilder
-from serve_app.engines.notes.schema import SECTIONS, Note, fact_schema, section_schema
+from serve_app.engines.notes.protocol import NoteEngine
+from serve_app.engines.notes.schema import Note, fact_schema, section_schema
 
 __all__ = ["NoteWriter", "WriterSettings", "number_items"]
 

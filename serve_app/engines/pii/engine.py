@@ -257,7 +257,8 @@ def mask_words(words: Sequence[dict], result: MaskResult) -> list[dict]:
     return out
 
 
-def mask_segments(masker: PiiMasker, segments: Sequence[dict], names: dict[str, str]) -> tuple[list[dict], dict[str, str]]:
+def mask_segments(masker: PiiMasker, segments: Sequence[dict],
+                  names: dict[str, str]) -> tuple[list[dict], dict[str, str]]:
     """Mask a batch of segments (``text`` and optional ``words``) against one session map.
 
     Returns the masked segments (same keys, PHI replaced) and the placeholders

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from serve_app.engines.text import PLACEHOLDER
+
 __all__ = ["PseudonymMap", "PLACEHOLDER_KINDS", "kind_for_entity"]
 
 #: Presidio entity type -> placeholder kind shown in masked text.
@@ -42,7 +44,6 @@ PLACEHOLDER_KINDS: dict[str, str] = {
     "CRYPTO": "ACCOUNT",
 }
 
-_PLACEHOLDER_RE = re.compile(r"^\[([A-Z]+)_(\d+)\]$")
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "madam"}
 
 
@@ -80,7 +81,7 @@ class PseudonymMap:
             self._remember(placeholder, value)
 
     def _remember(self, placeholder: str, value: str) -> None:
-        match = _PLACEHOLDER_RE.match(placeholder)
+        match = PLACEHOLDER.fullmatch(placeholder)
         if not match:
             raise ValueError(f"not a placeholder: {placeholder!r}")
         kind, number = match.group(1), int(match.group(2))

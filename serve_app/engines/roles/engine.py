@@ -31,8 +31,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from serve_app.engines.roles.text_model import RoleTextModel
 from serve_app.engines.roles.speaker_turns import fit_voices, split_runs
+from serve_app.engines.roles.text_model import RoleTextModel
 from serve_app.engines.roles.voice_features import word_channel_shares, word_voice_features
 
 __all__ = ["RoleEngine", "RoleSettings", "FIXED_SOURCES"]

@@ -9,22 +9,22 @@ when it is only "two weeks".  The first segment of a session carries a marker
 (who speaks first).  Input is *masked* text; placeholders (``[PERSON_1]``) are
 normalised to their type so the model never depends on a session's numbering.
 
-The fitted model ships with the project (``serve_app/resources/role_model.skops``,
-made by ``scribe fit roles`` from ../shared/data/train) and is loaded with
+The fitted model ships with the project (``serve_app/engines/roles/resources/role_model.skops``,
+made by ``python -m bench fit roles`` from ../shared/data/train) and is loaded with
 skops, which refuses any type it was not told to trust.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from serve_app.engines.text import PLACEHOLDER
+
 __all__ = ["RoleTextModel", "normalise", "DEFAULT_MODEL_PATH"]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "resources" / "role_model.skops"
-_PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*?)_\d+\]")
 _TOKENS = r"(?u)\b\w[\w']*\b|\?"
 _FIRST = "xxfirstxx"
 _CONTEXT_WEIGHT = 0.5
@@ -32,7 +32,7 @@ _CONTEXT_WEIGHT = 0.5
 
 def normalise(text: str) -> str:
     """Masked text with placeholders reduced to their type (``[PERSON_3]`` -> ``xxpersonxx``)."""
-    return _PLACEHOLDER.sub(lambda m: f" xx{m.group(1).lower().replace('_', '')}xx ", text)
+    return PLACEHOLDER.sub(lambda m: f" xx{m.group(1).lower().replace('_', '')}xx ", text)
 
 
 def _columns(texts: Sequence[str]) -> tuple[list[str], list[str], list[str]]:

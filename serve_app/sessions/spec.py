@@ -1,0 +1,23 @@
+"""What the session store is built from, decided once by the app builder."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["StoreSpec"]
+
+
+class StoreSpec(BaseModel):
+    """The store's settings, derived from ``AppArgs`` once (``serve_app.app.store_spec``) and
+    handed to every replica that reaches the store, so they can never disagree."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: str = Field("", description="Absolute path of the durable session data (the actor opens it).")
+    actor_name: str = Field("scribe_session_store", description="Name of the session-store actor.")
+    namespace: str = Field("scribe", description="Ray namespace of the session-store actor.")
+    max_pending_chunks: int = Field(64, gt=0, description="Back-pressure limit per session (503 beyond it).")
+    finish_grace_s: float = Field(20.0, ge=0,
+                                  description="After finish, how long a gap in chunk numbers is waited for.")
+    notes: bool = Field(True, description="A session finishes only after its final note.")
+    checks: bool = Field(False, description="...and only after that note's guardrail checks.")
+    context_s: float = Field(3.0, ge=0, description="Committed audio a chunk's work item carries as ASR context.")
