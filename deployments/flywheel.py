@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Callable
+from typing import Callable
 
 from ray import serve
 
@@ -12,6 +12,7 @@ from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
 from flywheel.writer import FlywheelWriter
 from serve_app.config import FlywheelConfig, PiiConfig
+from serve_app.contracts import FeedbackSubmission
 from serve_app.engines.pii.engine import PiiEngine
 
 __all__ = ["Flywheel", "build_writer"]
@@ -44,7 +45,7 @@ class Flywheel:
     async def ready(self) -> bool:
         return True
 
-    async def submit(self, feedback: dict[str, Any]) -> bool:
+    async def submit(self, feedback: FeedbackSubmission) -> bool:
         """Durably spool one feedback (already masked); False if its id was already taken."""
         return await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
 

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict
 from ray import serve
 
 from deployments.session_store import connect_store
-from flywheel.identity import Pseudonymizer
 from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
 from serve_app.ingress.auth import TokenAuth
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
+from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.routes import create_api
 from serve_app.ingress.service import ScribeService
 from serve_app.sessions.spec import StoreSpec

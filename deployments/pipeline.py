@@ -55,13 +55,13 @@ class Pipeline:
     async def _scan(self) -> None:
         while True:
             try:
-                for sid in await self._store.sessions_with_work():
+                for sid in await self._store.work.sessions_with_work():
                     self._processor.kick(sid)
                 if self._notes is not None:
-                    for sid in await self._store.sessions_needing_notes():
+                    for sid in await self._store.notes.sessions_needing_notes():
                         self._notes.kick(sid)
                 if self._checks is not None:
-                    for sid in await self._store.sessions_needing_checks():
+                    for sid in await self._store.notes.sessions_needing_checks():
                         self._checks.kick(sid)
             except Exception as exc:  # store restarting: try again next round
                 log.warning("pipeline scan failed: %s", type(exc).__name__)

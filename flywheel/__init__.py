@@ -1,1 +1,6 @@
-"""Feedback flywheel: feedback -> PHI-free Parquet datasets (raw, SFT, DPO). Arrives with issue 6."""
+"""Feedback flywheel: clinician feedback -> PHI-free Parquet datasets (feedback, sft, dpo) for Ray Data.
+
+``records`` turns one feedback into rows, ``phi_scan`` re-scans every row, ``writer`` spools and
+publishes exactly once, ``compact`` and ``layout`` keep the datasets readable, ``cli`` is the
+``flywheel`` command.  The ``Flywheel`` deployment (``deployments/flywheel.py``) hosts the writer.
+"""

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from serve_app.contracts import Note, RoleLabels, Warning, WrittenNote
+from serve_app.contracts import FeedbackSubmission, Note, RoleLabels, Warning, WrittenNote
 from serve_app.engines.asr.protocol import AsrSegment
 
 __all__ = ["AsrClient", "PiiClient", "RolesClient", "NotesClient", "GuardrailsClient", "FlywheelClient",
@@ -61,7 +61,7 @@ class GuardrailsClient(DeploymentClient):
 
 
 class FlywheelClient(DeploymentClient):
-    async def submit(self, feedback: dict[str, Any]) -> bool:
+    async def submit(self, feedback: FeedbackSubmission) -> bool:
         """Spool one masked feedback durably; False if its id was already taken."""
         return await self._handle.submit.remote(feedback)
 

@@ -21,9 +21,9 @@ from typing_extensions import Annotated, NotRequired, TypedDict
 
 __all__ = [
     "SECTIONS", "Section", "Role", "RoleSource", "SessionStatus", "Word", "Segment", "RoleUpdate", "NoteItem",
-    "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "SessionStateDoc", "SessionSummaryDoc", "Event",
-    "EVENT_DATA",
-    "empty_note", "event_catalogue_schema", "validate_event", "HIDDEN_EVENT_FIELDS",
+    "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "FeedbackSubmission", "SessionStateDoc",
+    "SessionSummaryDoc", "Event", "EVENT_DATA", "empty_note", "event_catalogue_schema", "validate_event",
+    "HIDDEN_EVENT_FIELDS",
 ]
 
 #: The SOAP sections, in the order a note shows them.
@@ -144,6 +144,25 @@ class WrittenNote(TypedDict):
 
     note: Note
     stats: dict[str, Any]
+
+
+class FeedbackSubmission(TypedDict):
+    """One clinician judgement as the ingress hands it to the flywheel: already masked and
+    pseudonymised (``flywheel.records.Feedback`` is built from exactly these fields)."""
+
+    feedback_id: str
+    session: Annotated[str, Field(description="Pseudonym of the session (HMAC).")]
+    clinician: Annotated[str, Field(description="Pseudonym of the clinician (HMAC).")]
+    action: Literal["accept", "edit", "reject"]
+    note_version: int
+    generated_note: Note
+    segments: Annotated[list[dict[str, Any]], Field(description="The masked transcript: id, text, role.")]
+    received_at: float
+    final_note: Note | None
+    reason: str | None
+    model_id: str | None
+    prompt_version: str | None
+    config: dict[str, Any]
 
 
 def empty_note() -> Note:

@@ -18,19 +18,17 @@ The feedback id is derived from the clinician, session and ``Idempotency-Key``
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import secrets
 import time
 from importlib import resources
 from typing import Any
 
-from flywheel.identity import Pseudonymizer
-from flywheel.records import Feedback
 from serve_app.clients import FlywheelClient, PiiClient
-from serve_app.contracts import SECTIONS
+from serve_app.contracts import SECTIONS, FeedbackSubmission
 from serve_app.engines.pii.engine import mask_known_values
 from serve_app.errors import ValidationFailed
+from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.client import StoreClient
 
@@ -87,12 +85,12 @@ class FeedbackRecorder:
 
     async def record(self, clinician: str, sid: str, request: FeedbackRequest,
                      idempotency_key: str | None) -> dict[str, Any]:
-        replay = await self._store.feedback_replay(clinician, sid, idempotency_key)
+        replay = await self._store.feedback.feedback_replay(clinician, sid, idempotency_key)
         if replay:
             return {"feedback_id": replay["feedback_id"]}
         if request.action == "edit" and request.note is None:
             raise ValidationFailed("An edit needs the edited note in 'note'.", code="note_required")
-        context = await self._store.feedback_context(clinician, sid, request.note_version)
+        context = await self._store.feedback.feedback_context(clinician, sid, request.note_version)
         segment_ids = {s["id"] for s in context["segments"]}
         items = [(section, k, item) for section in SECTIONS
                  for k, item in enumerate(getattr(request.note, section) if request.action == "edit" else [])]
@@ -107,13 +105,13 @@ class FeedbackRecorder:
         elif request.action == "accept":
             final_note = context["note"]
         feedback_id = _feedback_id(clinician, sid, idempotency_key)
-        feedback = Feedback(
-            feedback_id=feedback_id, session=self._pseudonyms.id("session", sid),
-            clinician=self._pseudonyms.id("clinician", clinician), action=request.action,
-            note_version=request.note_version, generated_note=context["note"], segments=context["segments"],
-            received_at=time.time(), final_note=final_note if request.action == "edit" else None,
-            reason=masked[-1] if request.reason else None, **self._provenance)
-        await self._flywheel.submit(dataclasses.asdict(feedback))
-        await self._store.record_feedback(clinician, sid, feedback_id, request.action, request.note_version,
+        feedback: FeedbackSubmission = {
+            "feedback_id": feedback_id, "session": self._pseudonyms.id("session", sid),
+            "clinician": self._pseudonyms.id("clinician", clinician), "action": request.action,
+            "note_version": request.note_version, "generated_note": context["note"], "segments": context["segments"],
+            "received_at": time.time(), "final_note": final_note if request.action == "edit" else None,
+            "reason": masked[-1] if request.reason else None, **self._provenance}
+        await self._flywheel.submit(feedback)
+        await self._store.feedback.record_feedback(clinician, sid, feedback_id, request.action, request.note_version,
                                           final_note, idempotency_key, delta)
         return {"feedback_id": feedback_id}

@@ -73,20 +73,20 @@ class ScribeService:
     async def create_session(self, clinician: str, body: bytes, idempotency_key: str | None) -> dict:
         request = parse_json(body, CreateSessionRequest)
         channels = dict(request.channels) if request.channels else None
-        return await self._store.create_session(clinician, channels, idempotency_key)
+        return await self._store.api.create_session(clinician, channels, idempotency_key)
 
     async def put_chunk(self, clinician: str, sid: str, seq: int, data: bytes, content_type: str | None) -> dict:
         if seq < 0 or seq > self.limits.max_seq:
             raise ValidationFailed(f"seq must be between 0 and {self.limits.max_seq}.", code="invalid_seq")
         # Ownership first, so a stranger learns nothing from decoding errors.
-        await self._store.session_exists(clinician, sid)
+        await self._store.api.session_exists(clinician, sid)
         audio = await asyncio.to_thread(decode_audio, data, content_type)
         if audio.duration_s > self.limits.max_chunk_seconds:
             raise PayloadTooLarge(
                 f"The chunk is {audio.duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
                 code="chunk_too_long",
             )
-        result = await self._store.put_chunk(clinician, sid, seq, data, content_type or "",
+        result = await self._store.api.put_chunk(clinician, sid, seq, data, content_type or "",
                                             round(audio.duration_s, 6), audio.channels)
         self._kick(sid)
         return result
@@ -103,45 +103,45 @@ class ScribeService:
             if seg.start is not None and seg.end is not None and seg.end < seg.start:
                 raise ValidationFailed("A segment ends before it starts.", code="invalid_times")
         segments = [s.model_dump() for s in request.segments]
-        result = await self._store.add_segments(clinician, sid, segments, idempotency_key)
+        result = await self._store.api.add_segments(clinician, sid, segments, idempotency_key)
         self._kick(sid)
         return result
 
     async def correct_role(self, clinician: str, sid: str, segment_id: str, body: bytes) -> dict:
         """Set one segment's role (PATCH); the note is rewritten from the corrected transcript."""
         request = parse_json(body, RoleCorrection)
-        segment = await self._store.correct_role(clinician, sid, segment_id, request.role)
+        segment = await self._store.api.correct_role(clinician, sid, segment_id, request.role)
         self._kick(sid)
         return segment
 
     async def list_sessions(self, clinician: str) -> list[SessionSummaryDoc]:
-        return await self._store.list_sessions(clinician)
+        return await self._store.api.list_sessions(clinician)
 
     async def get_state(self, clinician: str, sid: str) -> SessionStateDoc:
-        return await self._store.get_state(clinician, sid)
+        return await self._store.api.get_state(clinician, sid)
 
     async def get_names(self, clinician: str, sid: str) -> dict[str, str]:
-        return await self._store.get_names(clinician, sid)
+        return await self._store.api.get_names(clinician, sid)
 
     async def delete_session(self, clinician: str, sid: str) -> None:
-        await self._store.delete_session(clinician, sid)
+        await self._store.api.delete_session(clinician, sid)
 
     async def session_exists(self, clinician: str, sid: str) -> bool:
         """True, or 404 when the session is not the clinician's."""
-        return await self._store.session_exists(clinician, sid)
+        return await self._store.api.session_exists(clinician, sid)
 
     async def wait_events(self, clinician: str, sid: str, after: int, timeout_s: float) -> dict:
         """Events after ``after`` (long-poll up to ``timeout_s``); see the event catalogue."""
-        return await self._store.wait_events(clinician, sid, after, timeout_s)
+        return await self._store.api.wait_events(clinician, sid, after, timeout_s)
 
     async def finish(self, clinician: str, sid: str) -> dict:
-        result = await self._store.request_finish(clinician, sid)
+        result = await self._store.api.request_finish(clinician, sid)
         self._kick(sid)
         return result
 
     async def feedback(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
         """Record a clinician's judgement of a note; returns once it is durable."""
-        await self._store.session_exists(clinician, sid)
+        await self._store.api.session_exists(clinician, sid)
         request = parse_json(body, FeedbackRequest)
         if self._feedback is None:
             raise NotReady("Feedback is not available on this deployment.", code="feedback_unavailable")

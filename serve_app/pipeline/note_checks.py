@@ -35,15 +35,15 @@ class NoteChecks:
     async def run(self, sid: str) -> bool:
         """Check the current note of ``sid`` and commit its warnings; False if nothing was due."""
         async with self._locks.hold(sid):
-            inputs = await self._store.check_inputs(sid)
+            inputs = await self._store.notes.check_inputs(sid)
             if inputs["checked"] or inputs["note"] is None:
                 return False
             warnings = await self._guardrails.check(inputs["note"], inputs["segments"])
-            return await self._store.commit_warnings(sid, inputs["note_version"], warnings)
+            return await self._store.notes.commit_warnings(sid, inputs["note_version"], warnings)
 
     async def give_up(self, sid: str, reason: str) -> bool:
         """Record that the current note could not be checked (so the session can finish)."""
-        inputs = await self._store.check_inputs(sid)
+        inputs = await self._store.notes.check_inputs(sid)
         warning = {"note_item": None, "kind": "checks_failed", "evidence": [],
                    "message": f"The note could not be checked ({reason}); review it in full."}
-        return await self._store.commit_warnings(sid, inputs["note_version"], [warning])
+        return await self._store.notes.commit_warnings(sid, inputs["note_version"], [warning])

@@ -92,7 +92,7 @@ class NoteUpdater:
 
     async def _update(self, sid: str, final: bool, basis: int | None = None) -> bool:
         async with self._locks.hold(sid):
-            inputs = await self._store.note_inputs(sid)
+            inputs = await self._store.notes.note_inputs(sid)
             if inputs["finished"]:  # only a correction after finish brings a finished session here
                 if inputs["basis"] <= inputs["note_basis"]:
                     return False
@@ -107,7 +107,8 @@ class NoteUpdater:
             # text that tries to instruct the model never reaches it (the guardrails warn about it)
             segments = [seg for seg in inputs["segments"] if not is_injection(seg["text"])]
             result = await self._notes.write(segments)
-            committed = await self._store.commit_note(sid, inputs["basis"], result["note"], final, result["stats"])
+            committed = await self._store.notes.commit_note(sid, inputs["basis"], result["note"], final,
+                                                            result["stats"])
             if committed and self._checks is not None:
                 self._checks.kick(sid)  # off the note's path; the processor also awaits the final note's checks
             return committed

@@ -83,9 +83,9 @@ class SessionProcessor:
         self._attempts = Attempts(config.max_attempts, log)
         self._dispatch = {
             "batch": self._do_batch, "chunk": self._do_chunk, "flush": self._do_flush,
-            "skip_missing": lambda sid, item: self._store.skip_missing(sid),
+            "skip_missing": lambda sid, item: self._store.work.skip_missing(sid),
             "final_note": self._do_final_note, "final_checks": self._do_final_checks,
-            "finish": lambda sid, item: self._store.mark_finished(sid),
+            "finish": lambda sid, item: self._store.work.mark_finished(sid),
         }
         # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
         # left context and tail of the next steps, and chunks never change once stored.
@@ -97,7 +97,7 @@ class SessionProcessor:
 
     async def step(self, sid: str) -> bool:
         """Do the next step of ``sid``; returns False when there is nothing to do now."""
-        item = await self._store.next_work(sid)
+        item = await self._store.work.next_work(sid)
         action = self._dispatch.get(item.kind)
         if action is None:  # wait, idle
             return False
@@ -109,16 +109,16 @@ class SessionProcessor:
     async def _do_final_note(self, sid: str, item: WorkItem) -> None:
         basis = item.basis
         if self._notes is None:  # store and pipeline disagree on notes: finish without one
-            await self._store.note_failed(sid, basis, "notes_disabled")
+            await self._store.work.note_failed(sid, basis, "notes_disabled")
             return
         notes = self._notes  # final-note attempts are counted per input revision
         await self._attempts.run(("note", sid, basis), "final note", lambda: notes.final(sid, basis),
-                                 lambda reason: self._store.note_failed(sid, basis, reason))
+                                 lambda reason: self._store.work.note_failed(sid, basis, reason))
 
     async def _do_final_checks(self, sid: str, item: WorkItem) -> None:
         version = item.note_version
         if self._checks is None:  # store and pipeline disagree on checks: finish without them
-            await self._store.commit_warnings(sid, version, [])
+            await self._store.notes.commit_warnings(sid, version, [])
             return
         checks = self._checks
         await self._attempts.run(("checks", sid, version), "final note checks", lambda: checks.run(sid),
@@ -127,7 +127,7 @@ class SessionProcessor:
     async def _chunks(self, sid: str, seqs: list[int]) -> list[dict]:
         """Chunk metadata with decoded ``samples``; only uncached audio crosses from the store."""
         fetch = [s for s in seqs if (sid, s) not in self._pcm]
-        chunks = await self._store.chunk_info(sid, seqs, with_data=fetch)
+        chunks = await self._store.work.chunk_info(sid, seqs, with_data=fetch)
         for c in chunks:
             key = (sid, c["seq"])
             if key not in self._pcm:
@@ -162,7 +162,7 @@ class SessionProcessor:
     async def _mask(self, sid: str, segments: list[dict]) -> tuple[list[dict], dict]:
         if not segments:
             return [], {}
-        names = await self._store.names(sid)
+        names = await self._store.work.names(sid)
         return await self._pii.mask_segments(segments, names)
 
     async def _label(self, sid: str, segments: list[dict], audio: np.ndarray | None = None,
@@ -173,7 +173,7 @@ class SessionProcessor:
         if self._roles is None or not segments:
             return segments, {}
         try:
-            context = await self._store.role_context(sid)
+            context = await self._store.work.role_context(sid)
             result = await self._roles.label(context["segments"], segments, audio, offset_s, context["channels"])
             return result["segments"], result["revisions"]
         except Exception as exc:
@@ -191,11 +191,11 @@ class SessionProcessor:
             decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
             masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
             labelled, revisions = await self._label(sid, masked, audio, audio_start)
-            await self._store.commit_chunk(sid, seq, offset, decision.cursor, labelled, delta,
+            await self._store.work.commit_chunk(sid, seq, offset, decision.cursor, labelled, delta,
                                            role_updates=revisions)
 
         await self._attempts.run(("chunk", sid, seq), f"chunk {seq}", process,
-                                 lambda reason: self._store.commit_chunk(sid, seq, offset, offset, [], None,
+                                 lambda reason: self._store.work.commit_chunk(sid, seq, offset, offset, [], None,
                                                                          failed=reason))
 
     async def _do_flush(self, sid: str, item: WorkItem) -> None:
@@ -204,11 +204,11 @@ class SessionProcessor:
         decision, audio, audio_start = await self._transcribe(chunks, item.cursor, end, final=True)
         masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
         labelled, revisions = await self._label(sid, masked, audio, audio_start)
-        await self._store.commit_flush(sid, labelled, delta, role_updates=revisions)
+        await self._store.work.commit_flush(sid, labelled, delta, role_updates=revisions)
 
     async def _do_batch(self, sid: str, item: WorkItem) -> None:
         batch = item.batch
-        raw = await self._store.batch_segments(sid, batch)
+        raw = await self._store.work.batch_segments(sid, batch)
         segments = [
             {"start": s.get("start"), "end": s.get("end"), "text": s["text"], "role": s.get("role"),
              "role_confidence": 1.0 if s.get("role") else None, "role_source": "client" if s.get("role") else None,
@@ -217,4 +217,4 @@ class SessionProcessor:
         ]
         masked, delta = await self._mask(sid, segments)
         labelled, revisions = await self._label(sid, masked)
-        await self._store.commit_batch(sid, batch, labelled, delta, role_updates=revisions)
+        await self._store.work.commit_batch(sid, batch, labelled, delta, role_updates=revisions)

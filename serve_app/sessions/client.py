@@ -22,7 +22,8 @@ from serve_app.sessions.model import WorkItem
 from serve_app.sessions.note_commits import NoteCommits
 from serve_app.sessions.store import ROLES, SessionStore
 
-__all__ = ["StoreClient", "StoreTransport", "LocalTransport", "route"]
+__all__ = ["StoreClient", "StoreTransport", "LocalTransport", "route", "ApiCalls", "WorkCalls", "NoteCalls",
+           "FeedbackCalls"]
 
 _ROLE_OF = {cls.__name__: name for name, cls in ROLES.items()}
 
@@ -57,22 +58,17 @@ class LocalTransport:
         return True
 
 
-class StoreClient:
-    """Every session-store call, typed; ``calls`` counts round trips by method (benchmarks, tests)."""
+class _RoleCalls:
+    """Base of the per-role clients: every call goes through the owning :class:`StoreClient`."""
 
-    def __init__(self, transport: StoreTransport):
-        self._transport = transport
-        self.calls: collections.Counter[str] = collections.Counter()
+    def __init__(self, client: "StoreClient"):
+        self._call = client._call
 
-    async def _call(self, method: Callable, *args: Any, **kwargs: Any) -> Any:
-        role, name = route(method)
-        self.calls[name] += 1
-        return await self._transport.call(role, name, *args, **kwargs)
 
-    async def ping(self) -> bool:
-        return await self._transport.ping()
+class ApiCalls(_RoleCalls):
+    """Calls on behalf of a clinician (owner-scoped).
+    Mirrors :class:`~serve_app.sessions.client_api.ClientApi`."""
 
-    # -- clinician calls (ClientApi) -----------------------------------------------
     async def create_session(self, owner: str, channels: dict[str, str] | None = None,
                              idempotency_key: str | None = None) -> dict[str, Any]:
         return await self._call(ClientApi.create_session, owner, channels, idempotency_key)
@@ -109,7 +105,11 @@ class StoreClient:
     async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> dict[str, Any]:
         return await self._call(ClientApi.wait_events, owner, sid, after, timeout_s)
 
-    # -- pipeline calls (PipelineFences) --------------------------------------------
+
+class WorkCalls(_RoleCalls):
+    """The pipeline's work queue, step inputs and fenced commits.
+    Mirrors :class:`~serve_app.sessions.fences.PipelineFences`."""
+
     async def sessions_with_work(self) -> list[str]:
         return await self._call(PipelineFences.sessions_with_work)
 
@@ -119,7 +119,8 @@ class StoreClient:
     async def names(self, sid: str) -> dict[str, str]:
         return await self._call(PipelineFences.names, sid)
 
-    async def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict[str, Any]]:
+    async def chunk_info(self, sid: str, seqs: list[int],
+                         with_data: list[int] | None = None) -> list[dict[str, Any]]:
         return await self._call(PipelineFences.chunk_info, sid, seqs, with_data)
 
     async def role_context(self, sid: str) -> dict[str, Any]:
@@ -151,7 +152,11 @@ class StoreClient:
     async def mark_finished(self, sid: str) -> bool:
         return await self._call(PipelineFences.mark_finished, sid)
 
-    # -- notes and checks (NoteCommits) ---------------------------------------------
+
+class NoteCalls(_RoleCalls):
+    """Note drafts, final notes and their warnings.
+    Mirrors :class:`~serve_app.sessions.note_commits.NoteCommits`."""
+
     async def sessions_needing_notes(self) -> list[str]:
         return await self._call(NoteCommits.sessions_needing_notes)
 
@@ -171,7 +176,11 @@ class StoreClient:
     async def commit_warnings(self, sid: str, note_version: int, warnings: list[dict[str, Any]]) -> bool:
         return await self._call(NoteCommits.commit_warnings, sid, note_version, warnings)
 
-    # -- feedback (FeedbackLog) -----------------------------------------------------
+
+class FeedbackCalls(_RoleCalls):
+    """Feedback replay, context and records.
+    Mirrors :class:`~serve_app.sessions.feedback_log.FeedbackLog`."""
+
     async def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None) -> dict[str, Any] | None:
         return await self._call(FeedbackLog.feedback_replay, owner, sid, idempotency_key)
 
@@ -183,3 +192,24 @@ class StoreClient:
                               names_delta: dict[str, str] | None) -> dict[str, Any]:
         return await self._call(FeedbackLog.record_feedback, owner, sid, feedback_id, action, note_version,
                                 final_note, idempotency_key, names_delta)
+
+
+class StoreClient:
+    """Every session-store call, typed, grouped by the store's roles (``api``, ``work``, ``notes``,
+    ``feedback``); ``calls`` counts round trips by method (benchmarks, tests)."""
+
+    def __init__(self, transport: StoreTransport):
+        self._transport = transport
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.api = ApiCalls(self)
+        self.work = WorkCalls(self)
+        self.notes = NoteCalls(self)
+        self.feedback = FeedbackCalls(self)
+
+    async def _call(self, method: Callable, *args: Any, **kwargs: Any) -> Any:
+        role, name = route(method)
+        self.calls[name] += 1
+        return await self._transport.call(role, name, *args, **kwargs)
+
+    async def ping(self) -> bool:
+        return await self._transport.ping()

@@ -12,15 +12,22 @@ def local_client(store: SessionStore) -> StoreClient:
     return StoreClient(LocalTransport(store))
 
 
+class _RecordingTransport(LocalTransport):
+    def __init__(self, store: SessionStore, fetched: list[int]):
+        super().__init__(store)
+        self._fetched = fetched
+
+    async def call(self, role, method, *args, **kwargs):
+        result = await super().call(role, method, *args, **kwargs)
+        if method == "chunk_info":
+            self._fetched += [c["seq"] for c in result if "data" in c]
+        return result
+
+
 class RecordingStore(StoreClient):
     """:func:`local_client` that also records which chunks' audio bytes were fetched."""
 
     def __init__(self, store: SessionStore):
-        super().__init__(LocalTransport(store))
         self.store = store
         self.fetched: list[int] = []
-
-    async def chunk_info(self, sid, seqs, with_data=None):
-        result = await super().chunk_info(sid, seqs, with_data)
-        self.fetched += [c["seq"] for c in result if "data" in c]
-        return result
+        super().__init__(_RecordingTransport(store, self.fetched))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness.client import ScribeClient
-from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
+from bench.harness.serve import start_serve_app, stop_serve_app
 from serve_app.app import EngineFactories
 from tests.fakes.asr import FakeAsr
 from tests.fakes.guardrails import FakeGuardrails
@@ -28,17 +27,7 @@ ARGS = {
 
 
 @pytest.fixture(scope="session")
-def graph():
+def serve_app():
     app = start_serve_app(ARGS, engines=FAKES)
     yield app
     stop_serve_app()
-
-
-@pytest.fixture()
-def alice(graph) -> ScribeClient:
-    return ScribeClient(graph.url, TOKENS["alice"])
-
-
-@pytest.fixture()
-def bob(graph) -> ScribeClient:
-    return ScribeClient(graph.url, TOKENS["bob"])

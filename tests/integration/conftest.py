@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness.client import ScribeClient
 from bench.harness.serve import ROOT, TOKENS, start_serve_app, stop_serve_app
 
 __all__ = ["ROOT", "TOKENS"]
@@ -19,13 +18,3 @@ def serve_app():
     app = start_serve_app({"pipeline": {"finish_grace_s": 3.0}})
     yield app
     stop_serve_app()
-
-
-@pytest.fixture()
-def alice(serve_app) -> ScribeClient:
-    return ScribeClient(serve_app.url, TOKENS["alice"])
-
-
-@pytest.fixture()
-def bob(serve_app) -> ScribeClient:
-    return ScribeClient(serve_app.url, TOKENS["bob"])

@@ -10,13 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from flywheel.cli import export, stats
-from flywheel.identity import Pseudonymizer
 from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
 from flywheel.writer import FlywheelWriter
 from serve_app.engines.pii.engine import mask_known_values
 from serve_app.errors import Conflict, ValidationFailed
 from serve_app.ingress.feedback import FeedbackRecorder
+from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec

@@ -37,13 +37,17 @@ def _client_methods(cls) -> list[str]:
 
 
 def test_every_store_method_has_a_typed_client_method_with_its_signature():
-    store_methods = {name: (role, fn) for role, cls in ROLES.items() for name, fn in vars(cls).items()
-                     if inspect.isfunction(fn) and not name.startswith("_")}
-    client = set(_client_methods(StoreClient)) - {"ping"}
-    assert client == set(store_methods)  # nothing unreachable, nothing invented
-    for name in client:
-        role, fn = store_methods[name]
-        assert _params(getattr(StoreClient, name)) == _params(fn), name
+    """One client class per store role, method for method, parameter for parameter."""
+    from serve_app.sessions.client import ApiCalls, FeedbackCalls, NoteCalls, WorkCalls
+
+    clients = {"api": ApiCalls, "work": WorkCalls, "notes": NoteCalls, "feedback": FeedbackCalls}
+    assert set(clients) == set(ROLES)
+    for role, cls in ROLES.items():
+        store_methods = {n: f for n, f in vars(cls).items() if inspect.isfunction(f) and not n.startswith("_")}
+        assert set(_client_methods(clients[role])) == set(store_methods), role  # nothing unreachable or invented
+        for name, fn in store_methods.items():
+            assert _params(getattr(clients[role], name)) == _params(fn), name
+            assert getattr(StoreClient(LocalTransport(None)), role) is not None
 
 
 def test_each_client_method_routes_to_the_store_method_it_names(tmp_path):
@@ -55,9 +59,9 @@ def test_each_client_method_routes_to_the_store_method_it_names(tmp_path):
             return await super().call(role, method, *args, **kwargs)
 
     client = StoreClient(Spy(SessionStore(DiskJournal(tmp_path))))
-    sid = asyncio.run(client.create_session("a"))["session_id"]
-    asyncio.run(client.next_work(sid))
-    asyncio.run(client.note_inputs(sid))
+    sid = asyncio.run(client.api.create_session("a"))["session_id"]
+    asyncio.run(client.work.next_work(sid))
+    asyncio.run(client.notes.note_inputs(sid))
     assert calls == [("api", "create_session"), ("work", "next_work"), ("notes", "note_inputs")]
     assert client.calls == {"create_session": 1, "next_work": 1, "note_inputs": 1}
 
@@ -81,3 +85,12 @@ def test_every_deployment_client_method_exists_on_its_deployment_with_the_same_p
         for name in _client_methods(cls):
             assert hasattr(target, name), f"{deployment.name} has no {name}"
             assert [p for p, _ in _params(getattr(cls, name))] == [p for p, _ in _params(getattr(target, name))], name
+
+
+def test_the_feedback_the_ingress_submits_is_exactly_what_the_flywheel_builds_its_record_from():
+    import dataclasses
+
+    from flywheel.records import Feedback
+    from serve_app.contracts import FeedbackSubmission
+
+    assert set(FeedbackSubmission.__annotations__) == {f.name for f in dataclasses.fields(Feedback)}
