@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import Callable
 
 from ray import serve
 
 from serve_app.config import GuardrailsConfig
-from serve_app.contracts import Note, Warning
+from serve_app.contracts import Note, PromptSegment, Warning
 from serve_app.engines.guardrails.engine import GuardrailEngine
 from serve_app.engines.guardrails.protocol import NoteChecker
 
@@ -35,6 +35,6 @@ class Guardrails:
     async def ready(self) -> bool:
         return True
 
-    async def check(self, note: Note | None, segments: list[dict[str, Any]]) -> list[Warning]:
+    async def check(self, note: Note | None, segments: list[PromptSegment]) -> list[Warning]:
         """Warnings ``{note_item, kind, message, evidence}`` for ``note`` against masked ``segments``."""
         return await asyncio.to_thread(self._engine.check, note, segments)

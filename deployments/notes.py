@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from ray import serve
 
 from serve_app.config import NotesConfig
-from serve_app.contracts import WrittenNote
+from serve_app.contracts import PromptSegment, WrittenNote
 from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
 
@@ -71,7 +71,7 @@ class Notes:
     async def ready(self) -> bool:
         return True
 
-    async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> WrittenNote:
+    async def write(self, segments: list[PromptSegment], fresh: bool = False) -> WrittenNote:
         """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
         ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""
         return await self._writer.write(segments, fresh=fresh)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from serve_app.contracts import FeedbackSubmission, Note, RoleLabels, Warning, WrittenNote
+from serve_app.contracts import FeedbackSubmission, Note, PromptSegment, RoleLabels, Warning, WrittenNote
 from serve_app.engines.asr.protocol import AsrSegment
 
 __all__ = ["AsrClient", "PiiClient", "RolesClient", "NotesClient", "GuardrailsClient", "FlywheelClient",
@@ -49,13 +49,13 @@ class RolesClient(DeploymentClient):
 
 
 class NotesClient(DeploymentClient):
-    async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> WrittenNote:
+    async def write(self, segments: list[PromptSegment], fresh: bool = False) -> WrittenNote:
         """A cited SOAP note for masked ``segments`` (``id``, ``text``, ``role``)."""
         return await self._handle.write.remote(segments, fresh)
 
 
 class GuardrailsClient(DeploymentClient):
-    async def check(self, note: Note | None, segments: list[dict[str, Any]]) -> list[Warning]:
+    async def check(self, note: Note | None, segments: list[PromptSegment]) -> list[Warning]:
         """Warnings about ``note`` against the masked ``segments``."""
         return await self._handle.check.remote(note, segments)
 

@@ -23,7 +23,7 @@ __all__ = [
     "SECTIONS", "Section", "Role", "RoleSource", "SessionStatus", "Word", "Segment", "RoleUpdate", "NoteItem",
     "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "FeedbackSubmission", "SessionStateDoc",
     "SessionSummaryDoc", "Event", "EVENT_DATA", "empty_note", "event_catalogue_schema", "validate_event",
-    "HIDDEN_EVENT_FIELDS",
+    "HIDDEN_EVENT_FIELDS", "PromptSegment", "ChunkData", "NoteInputs", "CheckInputs", "EventBatch",
 ]
 
 #: The SOAP sections, in the order a note shows them.
@@ -58,6 +58,44 @@ class Segment(TypedDict):
     role_source: NotRequired[RoleSource | None]
     source: NotRequired[Literal["asr", "text"]]
     words: NotRequired[list[Word]]
+
+
+class PromptSegment(TypedDict):
+    """A masked segment as the note writer, the guardrails and the datasets see it."""
+
+    id: str
+    text: str
+    role: NotRequired[Role | None]
+
+
+class ChunkData(TypedDict):
+    """A stored chunk as a pipeline step needs it (``data``: the uploaded bytes, when asked for)."""
+
+    seq: int
+    content_type: str
+    offset_s: float | None
+    duration_s: float
+    data: NotRequired[bytes]
+
+
+class NoteInputs(TypedDict):
+    """What the next note is written from (the store's answer to the note updater)."""
+
+    basis: Annotated[int, Field(description="The input revision the note will be written from.")]
+    note_basis: int
+    note_final: bool
+    finish_requested: bool
+    finished: bool
+    segments: list[PromptSegment]
+
+
+class CheckInputs(TypedDict):
+    """The current note and what it is checked against (the store's answer to the note checks)."""
+
+    note_version: int
+    note: Note | None
+    checked: bool
+    segments: list[PromptSegment]
 
 
 class RoleUpdate(TypedDict):
@@ -285,6 +323,13 @@ class Event(TypedDict):
     type: str
     ts: float
     data: dict[str, Any]
+
+
+class EventBatch(TypedDict):
+    """A long-poll's answer: events after the cursor, and whether the stream is complete."""
+
+    events: list[Event]
+    finished: bool
 
 
 _ADAPTERS: dict[str, TypeAdapter] = {}

@@ -14,7 +14,16 @@ import collections
 import inspect
 from typing import Any, Callable, Protocol
 
-from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
+from serve_app.contracts import (
+    CheckInputs,
+    ChunkData,
+    EventBatch,
+    Note,
+    NoteInputs,
+    SessionStateDoc,
+    SessionSummaryDoc,
+    Warning,
+)
 from serve_app.sessions.client_api import ClientApi
 from serve_app.sessions.feedback_log import FeedbackLog
 from serve_app.sessions.fences import PipelineFences
@@ -102,7 +111,7 @@ class ApiCalls(_RoleCalls):
     async def delete_session(self, owner: str, sid: str) -> None:
         return await self._call(ClientApi.delete_session, owner, sid)
 
-    async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> dict[str, Any]:
+    async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> EventBatch:
         return await self._call(ClientApi.wait_events, owner, sid, after, timeout_s)
 
 
@@ -120,7 +129,7 @@ class WorkCalls(_RoleCalls):
         return await self._call(PipelineFences.names, sid)
 
     async def chunk_info(self, sid: str, seqs: list[int],
-                         with_data: list[int] | None = None) -> list[dict[str, Any]]:
+                         with_data: list[int] | None = None) -> list[ChunkData]:
         return await self._call(PipelineFences.chunk_info, sid, seqs, with_data)
 
     async def role_context(self, sid: str) -> dict[str, Any]:
@@ -160,20 +169,20 @@ class NoteCalls(_RoleCalls):
     async def sessions_needing_notes(self) -> list[str]:
         return await self._call(NoteCommits.sessions_needing_notes)
 
-    async def note_inputs(self, sid: str) -> dict[str, Any]:
+    async def note_inputs(self, sid: str) -> NoteInputs:
         return await self._call(NoteCommits.note_inputs, sid)
 
-    async def commit_note(self, sid: str, basis: int, note: dict[str, Any], final: bool,
+    async def commit_note(self, sid: str, basis: int, note: Note, final: bool,
                           stats: dict[str, Any] | None = None) -> bool:
         return await self._call(NoteCommits.commit_note, sid, basis, note, final, stats)
 
     async def sessions_needing_checks(self) -> list[str]:
         return await self._call(NoteCommits.sessions_needing_checks)
 
-    async def check_inputs(self, sid: str) -> dict[str, Any]:
+    async def check_inputs(self, sid: str) -> CheckInputs:
         return await self._call(NoteCommits.check_inputs, sid)
 
-    async def commit_warnings(self, sid: str, note_version: int, warnings: list[dict[str, Any]]) -> bool:
+    async def commit_warnings(self, sid: str, note_version: int, warnings: list[Warning]) -> bool:
         return await self._call(NoteCommits.commit_warnings, sid, note_version, warnings)
 
 

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Any
 
-from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
+from serve_app.contracts import EventBatch, SessionStateDoc, SessionSummaryDoc
 from serve_app.errors import Conflict, NotFound, Overloaded
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.views import public_event, public_segment, state_doc, summary
@@ -114,7 +114,7 @@ class ClientApi:
         self._book.owned(owner, sid)
         self._book.forget(sid)
 
-    async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> dict[str, Any]:
+    async def wait_events(self, owner: str, sid: str, after: int, timeout_s: float) -> EventBatch:
         """Events with id > ``after``, waiting up to ``timeout_s`` for the first one.
 
         Returns ``{"events": [...], "finished": bool}``; ``finished`` is true once

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from serve_app.contracts import ChunkData
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.model import SessionState, WorkItem
 
@@ -55,7 +56,7 @@ class PipelineFences:
         """The session's placeholder map (masking keeps placeholders consistent with it)."""
         return self._book.names(sid)
 
-    def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[dict[str, Any]]:
+    def chunk_info(self, sid: str, seqs: list[int], with_data: list[int] | None = None) -> list[ChunkData]:
         """Metadata of the chunks a work item needs, with the audio bytes of those
         in ``with_data`` (all of them when ``None``)."""
         book = self._book

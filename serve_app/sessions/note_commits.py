@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from serve_app.contracts import CheckInputs, Note, NoteInputs, Warning
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.views import check_inputs, note_inputs
 
@@ -21,11 +22,11 @@ class NoteCommits:
             return []
         return [sid for sid, s in self._book.sessions.items() if s.note_stale()]
 
-    def note_inputs(self, sid: str) -> dict[str, Any]:
+    def note_inputs(self, sid: str) -> NoteInputs:
         """What the next note is written from (see :func:`~serve_app.sessions.views.note_inputs`)."""
         return note_inputs(self._book.state(sid))
 
-    def commit_note(self, sid: str, basis: int, note: dict[str, Any], final: bool,
+    def commit_note(self, sid: str, basis: int, note: Note, final: bool,
                     stats: dict[str, Any] | None = None) -> bool:
         """Record a note written from input revision ``basis`` as the next ``note_version``.
 
@@ -57,11 +58,11 @@ class NoteCommits:
             return []
         return [sid for sid, s in self._book.sessions.items() if s.checks_stale()]
 
-    def check_inputs(self, sid: str) -> dict[str, Any]:
+    def check_inputs(self, sid: str) -> CheckInputs:
         """The current note, its version, whether it was checked, and the masked segments."""
         return check_inputs(self._book.state(sid))
 
-    def commit_warnings(self, sid: str, note_version: int, warnings: list[dict[str, Any]]) -> bool:
+    def commit_warnings(self, sid: str, note_version: int, warnings: list[Warning]) -> bool:
         """Record the warnings of note ``note_version``; False if that note is no longer current."""
         state = self._book.sessions.get(sid)
         if state is None or note_version != state.note_version or note_version <= state.warnings_version:

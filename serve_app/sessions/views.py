@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from serve_app.contracts import HIDDEN_EVENT_FIELDS, SessionStateDoc, SessionSummaryDoc
+from serve_app.contracts import (
+    HIDDEN_EVENT_FIELDS,
+    CheckInputs,
+    Event,
+    NoteInputs,
+    PromptSegment,
+    SessionStateDoc,
+    SessionSummaryDoc,
+)
 from serve_app.sessions.model import SessionState
 
 __all__ = ["public_segment", "public_event", "state_doc", "summary", "note_inputs", "check_inputs",
@@ -19,7 +27,7 @@ def public_segment(seg: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in seg.items() if not k.startswith("_")}
 
 
-def public_event(event: dict[str, Any]) -> dict[str, Any]:
+def public_event(event: dict[str, Any]) -> Event:
     """An event as streamed: store-only fields (owner, idempotency key) and internal segment fields removed."""
     data = {k: v for k, v in event.get("data", {}).items() if k not in HIDDEN_EVENT_FIELDS}
     if "segments" in data:
@@ -56,12 +64,12 @@ def summary(s: SessionState) -> SessionSummaryDoc:
             "updated_at": s.updated_at, "segments": len(s.segments)}
 
 
-def prompt_segments(s: SessionState) -> list[dict[str, Any]]:
+def prompt_segments(s: SessionState) -> list[PromptSegment]:
     """The masked transcript as the note writer and the datasets see it: id, text, role."""
     return [{"id": seg["id"], "text": seg["text"], "role": seg.get("role")} for seg in s.segments]
 
 
-def note_inputs(s: SessionState) -> dict[str, Any]:
+def note_inputs(s: SessionState) -> NoteInputs:
     """What the next note is written from: the masked segments at input revision ``basis``."""
     return {
         "basis": s.input_revision,
@@ -73,7 +81,7 @@ def note_inputs(s: SessionState) -> dict[str, Any]:
     }
 
 
-def check_inputs(s: SessionState) -> dict[str, Any]:
+def check_inputs(s: SessionState) -> CheckInputs:
     """The current note, its version, whether it was checked, and the masked segments."""
     return {"note_version": s.note_version, "note": s.note, "checked": not s.checks_stale(),
             "segments": [{"id": seg["id"], "text": seg["text"]} for seg in s.segments]}

@@ -25,3 +25,10 @@ def test_every_file_and_doc_the_readme_names_exists():
 
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text().encode()) < 8000
+
+
+def test_the_readme_names_every_event_type():
+    from serve_app.contracts import EVENT_DATA
+
+    readme = (ROOT / "README.md").read_text()
+    assert [kind for kind in EVENT_DATA if f"`{kind}`" not in readme] == []
