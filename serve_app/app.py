@@ -38,7 +38,7 @@ from serve_app.placement import cluster_gpus, deployment_options, notes_placemen
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
 
-__all__ = ["build_app", "store_spec", "EngineFactories"]
+__all__ = ["build_app", "build_graph", "store_spec", "EngineFactories"]
 
 log = logging.getLogger("ray.serve")
 
@@ -64,9 +64,15 @@ def store_spec(cfg: AppArgs, data_dir: Path) -> StoreSpec:
                      context_s=cfg.asr.context_s)
 
 
-def build_app(args: AppArgs | dict[str, Any] | None = None, engines: EngineFactories | None = None) -> Application:
-    """Validate ``args`` (see :class:`AppArgs`) and compose the graph."""
-    cfg = AppArgs.model_validate(args or {})
+def build_app(args: dict[str, Any] | AppArgs | None = None) -> Application:
+    """``serve run``'s entry point: validate ``args`` (see :class:`AppArgs`) and compose the graph.
+
+    Serve calls an application builder with exactly one argument, the YAML ``args`` mapping."""
+    return build_graph(AppArgs.model_validate(args or {}))
+
+
+def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Application:
+    """Compose the graph for ``cfg``; ``engines`` replaces the configured engines (graph test tier)."""
     engines = engines or EngineFactories()
     settings = Settings()
     data_dir = settings.resolved_data_dir()

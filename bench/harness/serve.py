@@ -30,9 +30,12 @@ class ServeApp:
     def deploy(self) -> None:
         from ray import serve
 
-        from serve_app.app import build_app
+        from serve_app.app import build_app, build_graph
+        from serve_app.config import AppArgs
 
-        serve.run(build_app(self.args, self.engines), name="scribe", route_prefix="/", blocking=False)
+        app = build_app(self.args) if self.engines is None else build_graph(AppArgs.model_validate(self.args),
+                                                                             self.engines)
+        serve.run(app, name="scribe", route_prefix="/", blocking=False)
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 300) -> None:

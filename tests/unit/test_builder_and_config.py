@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import ValidationError
+from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
 
 from serve_app.config import AppArgs, DeploymentResources
 from serve_app.errors import NotFound, Unauthorized
@@ -53,7 +54,8 @@ def _graph(monkeypatch, tmp_path, gpus: float, overrides: dict | None = None):
     args = yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]
     for key, value in (overrides or {}).items():
         args[key] = {**args.get(key, {}), **value}
-    found, todo = {}, [app_module.build_app(args)]
+    # built exactly as `serve run` builds it (Serve's own builder call checks the signature)
+    found, todo = {}, [call_user_app_builder_with_args_if_necessary(app_module.build_app, args)]
     while todo:
         bound = todo.pop()._bound_deployment
         found[bound.name] = bound
