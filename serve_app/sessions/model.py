@@ -176,10 +176,10 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
 def _add_segments(state: SessionState, segments: list[dict[str, Any]],
                   role_updates: dict[str, dict[str, Any]] | None = None) -> None:
     """New segments and revised roles of earlier ones: one new input revision."""
-    for sid, update in (role_updates or {}).items():
-        seg = state.segment(sid)
+    for segment_id, update in (role_updates or {}).items():
+        seg = state.segment(segment_id)
         if seg is not None:  # replaced, not mutated: the event that added it stays as it was
-            state.segments[int(sid[1:])] = {**seg, **update}
+            state.segments[int(segment_id[1:])] = {**seg, **update}
     if segments or role_updates:
         state.segments.extend(dict(seg) for seg in segments)
         state.input_revision += 1

@@ -1,0 +1,39 @@
+"""Dependencies point one way: tests -> bench -> service; the service ships serving code only."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    """module path -> top-level packages it imports (module level and inside functions)."""
+    out = {}
+    for path in (ROOT / package).rglob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+        out[str(path.relative_to(ROOT))] = found
+    return out
+
+
+@pytest.mark.parametrize("package, forbidden", [
+    ("serve_app", {"tests", "bench", "flywheel"}),
+    ("deployments", {"tests", "bench"}),
+    ("flywheel", {"tests", "bench", "deployments"}),
+    ("bench", {"tests"}),
+])
+def test_no_package_imports_against_the_direction(package, forbidden):
+    offenders = {module: sorted(found & forbidden) for module, found in _imports(package).items() if found & forbidden}
+    assert offenders == {}
+
+
+def test_engines_never_import_ray():
+    offenders = [m for m, found in _imports("serve_app/engines").items() if "ray" in found]
+    assert offenders == []
