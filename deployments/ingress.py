@@ -63,7 +63,8 @@ class Ingress:
         key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client,
                                     Pseudonymizer.from_secret(key, args.pseudonym_key_path), provenance(args.app))
-        self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder)
+        self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder,
+                                      args.app.export)
 
     def __serve_build_asgi_app__(self):
         return create_api(self._service, self._auth, self._sse_ping_s)

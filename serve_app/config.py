@@ -24,6 +24,7 @@ __all__ = [
     "DeploymentResources",
     "ResourcesConfig",
     "FlywheelConfig",
+    "ExportConfig",
     "AppArgs",
 ]
 
@@ -235,6 +236,14 @@ class FlywheelConfig(_Strict):
     max_batch: int = Field(2000, ge=1, description="Most feedback published in one batch of files.")
 
 
+class ExportConfig(_Strict):
+    """``GET .../export``: how the note is typed in a FHIR DocumentReference."""
+
+    type_system: str = Field("http://loinc.org", description="Code system of the document type.")
+    type_code: str = Field("11506-3", description="Document type code (LOINC 11506-3: Progress note).")
+    type_display: str = Field("Progress note", description="Display text of the document type.")
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
@@ -276,4 +285,5 @@ class AppArgs(_Strict):
     roles: RolesConfig = Field(RolesConfig(), description="Doctor / patient roles.")
     guardrails: GuardrailsConfig = Field(GuardrailsConfig(), description="Checks of note items.")
     flywheel: FlywheelConfig = Field(FlywheelConfig(), description="Feedback datasets.")
+    export: ExportConfig = Field(ExportConfig(), description="Note export (text, FHIR).")
     resources: ResourcesConfig = Field(ResourcesConfig(), description="Serve resources per deployment.")

@@ -6,11 +6,11 @@ Errors are mapped in :mod:`serve_app.ingress.errors`; nothing here logs request 
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sse_starlette import EventSourceResponse
 
 from serve_app.contracts import Segment, SessionStateDoc, SessionSummaryDoc
@@ -18,6 +18,7 @@ from serve_app.errors import PayloadTooLarge, ScribeError
 from serve_app.ingress.auth import TokenAuth
 from serve_app.ingress.errors import ERROR_RESPONSES, install_error_handlers
 from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_stream
+from serve_app.ingress.export import FHIR_MEDIA_TYPE
 from serve_app.ingress.schemas import (
     ChunkAccepted,
     CreateSessionResponse,
@@ -136,6 +137,24 @@ def _feedback_routes(service: ScribeService, clinician: Callable) -> APIRouter:
     return router
 
 
+def _export_routes(service: ScribeService, clinician: Callable) -> APIRouter:
+    router = APIRouter(prefix="/v1/sessions/{sid}", tags=["export"])
+
+    @router.get("/export", response_class=Response, responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}},
+                          FHIR_MEDIA_TYPE: {"schema": {"type": "object", "description": "FHIR DocumentReference"}}},
+              "description": "The note with the real names restored (owner only)."}})
+    async def export(sid: str, who: str = Depends(clinician),
+                     fmt: Literal["text", "fhir"] = Query("text", alias="format", description="text or fhir")):
+        body = await service.export(who, sid, fmt)
+        headers = {"Cache-Control": "no-store"}
+        if fmt == "fhir":
+            return JSONResponse(body, media_type=FHIR_MEDIA_TYPE, headers=headers)
+        return PlainTextResponse(body, headers=headers)
+
+    return router
+
+
 def _event_routes(service: ScribeService, clinician: Callable, sse_ping_s: float) -> APIRouter:
     router = APIRouter(tags=["events"])
 
@@ -166,7 +185,8 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
 
     _meta_routes(app, service, clinician)
     for router in (_session_routes(service, clinician), _transcript_routes(service, clinician),
-                   _feedback_routes(service, clinician), _event_routes(service, clinician, sse_ping_s)):
+                   _feedback_routes(service, clinician), _export_routes(service, clinician),
+                   _event_routes(service, clinician, sse_ping_s)):
         app.include_router(router)
     add_event_catalogue(app)
     return app

@@ -12,10 +12,11 @@ from typing import Any, Awaitable, Callable
 
 from pydantic import ValidationError
 
-from serve_app.config import LimitsConfig
+from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
 from serve_app.engines.audio import decode_audio
-from serve_app.errors import BadRequest, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.errors import BadRequest, Conflict, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
 from serve_app.sessions.client import StoreClient
@@ -48,11 +49,14 @@ class ScribeService:
         limits: request limits (413 / 422 beyond them).
         health_checks: name -> coroutine returning when that part is ready.
         feedback: the feedback recorder, or None (feedback answers 503).
+        export: how exported notes are typed (FHIR document type).
     """
 
     def __init__(self, store: StoreClient, kick: Callable[[str], Any], limits: LimitsConfig,
-                 health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None):
+                 health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None,
+                 export: ExportConfig | None = None):
         self._store = store
+        self._export = export or ExportConfig()
         self._feedback = feedback
         self._kick = kick
         self.limits = limits
@@ -133,6 +137,17 @@ class ScribeService:
     async def wait_events(self, clinician: str, sid: str, after: int, timeout_s: float) -> dict:
         """Events after ``after`` (long-poll up to ``timeout_s``); see the event catalogue."""
         return await self._store.api.wait_events(clinician, sid, after, timeout_s)
+
+    async def export(self, clinician: str, sid: str, fmt: str) -> str | dict:
+        """The session's note with names restored, as text or a FHIR DocumentReference (owner only;
+        409 ``no_note`` while there is none)."""
+        state = await self._store.api.get_state(clinician, sid)
+        if state["note"] is None:
+            raise Conflict("This session has no note yet.", code="no_note")
+        names = await self._store.api.get_names(clinician, sid)
+        if fmt == "fhir":
+            return await asyncio.to_thread(note_as_fhir, state, names, clinician, self._export)
+        return note_as_text(state, names)
 
     async def finish(self, clinician: str, sid: str) -> dict:
         result = await self._store.api.request_finish(clinician, sid)
