@@ -8,8 +8,6 @@ key) are read from the environment here, in the replica, through
 """
 from __future__ import annotations
 
-import logging
-
 from pydantic import BaseModel, ConfigDict
 from ray import serve
 
@@ -26,7 +24,6 @@ from serve_app.settings import Settings
 
 __all__ = ["Ingress", "IngressArgs"]
 
-log = logging.getLogger("ray.serve")
 
 
 class IngressArgs(BaseModel):
