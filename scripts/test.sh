@@ -20,6 +20,6 @@ tier() {
 tier unit 600
 tier graph 300
 tier integration 1500
-tier e2e 900
+tier e2e 1200
 ray stop --force >/dev/null 2>&1 || true
 exit $status
