@@ -65,12 +65,6 @@ class FlywheelClient(DeploymentClient):
         """Spool one masked feedback durably; False if its id was already taken."""
         return await self._handle.submit.remote(feedback)
 
-    async def publish_now(self) -> int:
-        return await self._handle.publish_now.remote()
-
-    async def pending(self) -> int:
-        return await self._handle.pending.remote()
-
 
 class PipelineClient(DeploymentClient):
     def kick(self, sid: str) -> None:

@@ -20,7 +20,7 @@ from pydantic import Field, TypeAdapter
 from typing_extensions import Annotated, NotRequired, TypedDict
 
 __all__ = [
-    "SECTIONS", "Section", "Role", "RoleSource", "SessionStatus", "Word", "Segment", "RoleUpdate", "NoteItem",
+    "SECTIONS", "Role", "RoleSource", "SessionStatus", "Word", "Segment", "RoleUpdate", "NoteItem",
     "Note", "Warning", "ChunkCounts", "RoleLabels", "WrittenNote", "FeedbackSubmission", "SessionStateDoc",
     "SessionSummaryDoc", "Event", "EVENT_DATA", "empty_note", "event_catalogue_schema", "validate_event",
     "HIDDEN_EVENT_FIELDS", "PromptSegment", "ChunkData", "NoteInputs", "CheckInputs", "EventBatch",
@@ -28,7 +28,6 @@ __all__ = [
 
 #: The SOAP sections, in the order a note shows them.
 SECTIONS: tuple[str, ...] = ("subjective", "objective", "assessment", "plan")
-Section = Literal["subjective", "objective", "assessment", "plan"]
 Role = Literal["doctor", "patient"]
 RoleSource = Literal["client", "clinician", "channel", "model"]
 SessionStatus = Literal["recording", "processing", "finished", "failed"]

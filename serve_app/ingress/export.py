@@ -18,6 +18,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from fhir.resources.R4B.documentreference import DocumentReference
+
 from serve_app.config import ExportConfig
 from serve_app.contracts import SECTIONS, SessionStateDoc
 from serve_app.engines.text import PLACEHOLDER
@@ -52,8 +54,6 @@ def note_as_text(state: SessionStateDoc, names: dict[str, str]) -> str:
 
 def note_as_fhir(state: SessionStateDoc, names: dict[str, str], clinician: str, cfg: ExportConfig) -> dict[str, Any]:
     """A validated FHIR ``DocumentReference`` (JSON-ready dict) holding :func:`note_as_text`."""
-    from fhir.resources.R4B.documentreference import DocumentReference
-
     text = note_as_text(state, names)
     when = dt.datetime.fromtimestamp(state["updated_at"], dt.timezone.utc).isoformat(timespec="seconds")
     # a stable id for this note version that does not reveal the session id (a bearer of access)

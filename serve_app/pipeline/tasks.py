@@ -39,10 +39,6 @@ class PerSessionTasks:
             return
         self._tasks[sid] = asyncio.get_running_loop().create_task(self._run(sid))
 
-    def running(self, sid: str) -> bool:
-        task = self._tasks.get(sid)
-        return task is not None and not task.done()
-
     def cancel(self) -> None:
         """Cancel every running task (replica shutdown, tests)."""
         for task in list(self._tasks.values()):

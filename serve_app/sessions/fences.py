@@ -122,30 +122,29 @@ class PipelineFences:
         book.emit(sid, "asr_flushed", {"segments": _numbered(state, segments), **_role_updates(state, role_updates)})
         return True
 
+    def _due(self, sid: str, kind: str) -> SessionState | None:
+        """``sid``'s state if its next step is ``kind`` (the fence of the steps below), else None."""
+        state = self._book.sessions.get(sid)
+        return state if state is not None and self._book.work(state).kind == kind else None
+
     def skip_missing(self, sid: str) -> bool:
         """Give up on the gap before the next received chunk (after finish and its grace period)."""
-        book = self._book
-        state = book.sessions.get(sid)
-        if state is None or book.work(state).kind != "skip_missing":
+        if (state := self._due(sid, "skip_missing")) is None:
             return False
         target = min(s for s in state.chunks if s >= state.next_seq)
-        book.emit(sid, "chunks_skipped", {"seqs": list(range(state.next_seq, target)), "next_seq": target})
+        self._book.emit(sid, "chunks_skipped", {"seqs": list(range(state.next_seq, target)), "next_seq": target})
         return True
 
     def note_failed(self, sid: str, basis: int, reason: str) -> bool:
         """Give up on the final note (after repeated failures); the last draft stays."""
-        book = self._book
-        state = book.sessions.get(sid)
-        if state is None or book.work(state).kind != "final_note":
+        if self._due(sid, "final_note") is None:
             return False
-        book.emit(sid, "note_failed", {"basis": basis, "reason": reason})
+        self._book.emit(sid, "note_failed", {"basis": basis, "reason": reason})
         return True
 
     def mark_finished(self, sid: str) -> bool:
         """The last step: the session is finished once nothing else is due."""
-        book = self._book
-        state = book.sessions.get(sid)
-        if state is None or book.work(state).kind != "finish":
+        if self._due(sid, "finish") is None:
             return False
-        book.emit(sid, "finished", {})
+        self._book.emit(sid, "finished", {})
         return True
