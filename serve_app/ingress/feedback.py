@@ -113,5 +113,5 @@ class FeedbackRecorder:
             "reason": masked[-1] if request.reason else None, **self._provenance}
         await self._flywheel.submit(feedback)
         await self._store.feedback.record_feedback(clinician, sid, feedback_id, request.action, request.note_version,
-                                          final_note, idempotency_key, delta)
+                                                   final_note, idempotency_key, delta)
         return {"feedback_id": feedback_id}

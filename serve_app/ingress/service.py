@@ -91,7 +91,7 @@ class ScribeService:
                 code="chunk_too_long",
             )
         result = await self._store.api.put_chunk(clinician, sid, seq, data, content_type or "",
-                                            round(audio.duration_s, 6), audio.channels)
+                                                 round(audio.duration_s, 6), audio.channels)
         self._kick(sid)
         return result
 

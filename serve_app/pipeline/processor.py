@@ -192,11 +192,11 @@ class SessionProcessor:
             masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
             labelled, revisions = await self._label(sid, masked, audio, audio_start)
             await self._store.work.commit_chunk(sid, seq, offset, decision.cursor, labelled, delta,
-                                           role_updates=revisions)
+                                                role_updates=revisions)
 
         await self._attempts.run(("chunk", sid, seq), f"chunk {seq}", process,
                                  lambda reason: self._store.work.commit_chunk(sid, seq, offset, offset, [], None,
-                                                                         failed=reason))
+                                                                              failed=reason))
 
     async def _do_flush(self, sid: str, item: WorkItem) -> None:
         chunks = await self._chunks(sid, list(item.tail_seqs))
