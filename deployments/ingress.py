@@ -21,9 +21,9 @@ from serve_app.ingress.routes import create_api
 from serve_app.ingress.service import ScribeService
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
+from serve_app.ui import mount_ui
 
 __all__ = ["Ingress", "IngressArgs"]
-
 
 
 class IngressArgs(BaseModel):
@@ -47,6 +47,7 @@ class Ingress:
         self._auth = TokenAuth.from_secret(settings.tokens_spec(), args.dev_token_path)
         self._store = connect_store(args.store)
         self._sse_ping_s = settings.sse_ping_s
+        self._ui = args.app.ui
         pipeline_client = PipelineClient(pipeline)
         parts: dict[str, DeploymentClient] = {"ASR": AsrClient(asr), "PII": PiiClient(pii),
                                               "Pipeline": pipeline_client}
@@ -64,4 +65,4 @@ class Ingress:
                                       args.app.export)
 
     def __serve_build_asgi_app__(self):
-        return create_api(self._service, self._auth, self._sse_ping_s)
+        return mount_ui(create_api(self._service, self._auth, self._sse_ping_s), self._ui)

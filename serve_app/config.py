@@ -244,6 +244,16 @@ class ExportConfig(_Strict):
     type_display: str = Field("Progress note", description="Display text of the document type.")
 
 
+class UiConfig(_Strict):
+    """The clinicians' Gradio page at ``/ui/`` (it uses only the public API)."""
+
+    enabled: bool = Field(True, description="Serve the page at /ui/ on the ingress.")
+    chunk_s: float = Field(4.0, gt=0.5, le=30, description="Seconds of microphone audio per uploaded chunk.")
+    stream_every_s: float = Field(0.5, gt=0.05, le=5, description="How often the browser sends microphone audio.")
+    api_url: str | None = Field(None, description="Where the page's server side reaches the API; null = "
+                                "the host the page was served from.")
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
@@ -286,4 +296,5 @@ class AppArgs(_Strict):
     guardrails: GuardrailsConfig = Field(GuardrailsConfig(), description="Checks of note items.")
     flywheel: FlywheelConfig = Field(FlywheelConfig(), description="Feedback datasets.")
     export: ExportConfig = Field(ExportConfig(), description="Note export (text, FHIR).")
+    ui: UiConfig = Field(UiConfig(), description="The clinicians' web page.")
     resources: ResourcesConfig = Field(ResourcesConfig(), description="Serve resources per deployment.")
