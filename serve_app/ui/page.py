@@ -20,7 +20,7 @@ from serve_app.config import UiConfig
 from serve_app.contracts import SECTIONS
 from serve_app.errors import ScribeError
 from serve_app.ui.api import ApiError, ScribeApi, plain_words
-from serve_app.ui.recorder import ChunkBuffer, content_type_for, send_chunk, split_recording
+from serve_app.ui.recorder import ChunkBuffer, ChunkSender, content_type_for, send_chunk, split_recording
 from serve_app.ui.render import render_note, render_sessions, render_status, render_transcript
 from serve_app.ui.view import ChunkLedger, SessionView
 
@@ -40,6 +40,7 @@ class UiSession:
     view: SessionView | None = None
     ledger: ChunkLedger = field(default_factory=ChunkLedger)
     buffer: ChunkBuffer | None = None
+    sender: ChunkSender | None = None
     names: dict[str, str] | None = None
     recording_since: float | None = None
     follower: int = 0
@@ -48,7 +49,7 @@ class UiSession:
     def open(self, view: SessionView) -> None:
         self.sid, self.view, self.ledger, self.buffer = view.session_id, view, ChunkLedger(), None
         self.names, self.recording_since, self.edit_version = None, None, None
-        self.ledger.next_seq = 0
+        self.sender = ChunkSender(self.api, self.sid, self.ledger)
 
 
 def parse_transcript(text: str) -> list[dict[str, Any]]:
@@ -258,13 +259,14 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             st.recording_since = time.time() - st.buffer.total_s
             return "", *_views(st)
 
-        async def _send(st: UiSession, chunks: list[bytes]) -> None:
+        async def _send(st: UiSession, chunks: list[bytes], wait: bool = False) -> None:
             for data in chunks:
-                seq = st.ledger.next_seq
-                st.ledger.next_seq += 1
-                await send_chunk(st.api, st.sid, st.ledger, seq, data)
+                st.sender.submit(data)
+            if wait:
+                await st.sender.drain()
 
         async def on_audio(st: UiSession | None, piece):
+            """Must return at once: Gradio drops microphone pieces that arrive while it runs."""
             if st is None or st.sid is None or piece is None:
                 return gr.update()
             rate, samples = piece
@@ -276,7 +278,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
         async def stop_recording(st: UiSession | None):
             if st is None or st.sid is None or st.buffer is None:
                 return "", *_views(st)
-            await _send(st, st.buffer.take(flush=True))
+            await _send(st, st.buffer.take(flush=True), wait=True)
             st.recording_since = None
             failed = f" {len(st.ledger.failed)} audio chunk(s) failed; use “Resend failed audio”." \
                 if st.ledger.failed else ""
@@ -296,7 +298,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             if st is None or st.sid is None:
                 return "No session open.", *_views(st)
             if st.buffer is not None:
-                await _send(st, st.buffer.take(flush=True))
+                await _send(st, st.buffer.take(flush=True), wait=True)
                 st.recording_since = None
             try:
                 await st.api.finish(st.sid)
@@ -314,9 +316,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
                     chunks = split_recording(fh.read(), content_type_for(path), cfg.chunk_s)
                 await _open(st, await st.api.create_session())
                 for data in progress.tqdm(chunks, desc="Sending the recording"):
-                    seq = st.ledger.next_seq
-                    st.ledger.next_seq += 1
-                    await send_chunk(st.api, st.sid, st.ledger, seq, data)
+                    await _send(st, [data], wait=True)
                 if st.ledger.failed:
                     return (f"{len(st.ledger.failed)} piece(s) of the recording could not be sent; "
                             "use “Resend failed audio”, then finish."), *_views(st)
@@ -430,19 +430,19 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
         new_btn.click(new_session, [state], [notice, *views, sessions], **private).then(
             follow, [state], [notice, *views], **live)
         mic.start_recording(start_recording, [state], [notice, *views], **private).then(
-            follow, [state], [notice, *views], **live).then(
-            refresh, [state], [sessions], **private)
+            refresh, [state], [sessions], **private).then(
+            follow, [state], [notice, *views], **live)
         mic.stream(on_audio, [state, mic], [status], stream_every=cfg.stream_every_s, time_limit=None,
                    show_progress="hidden", **live)
         mic.stop_recording(stop_recording, [state], [notice, *views], **private)
         finish_btn.click(finish, [state], [notice, *views], **private)
         retry_btn.click(retry_failed, [state], [notice, *views], **private)
         upload_btn.click(upload_recording, [state, upload], [notice, *views], **private).then(
-            follow, [state], [notice, *views], **live).then(
-            refresh, [state], [sessions], **private)
+            refresh, [state], [sessions], **private).then(
+            follow, [state], [notice, *views], **live)
         paste_btn.click(use_transcript, [state, pasted], [notice, *views], **private).then(
-            follow, [state], [notice, *views], **live).then(
-            refresh, [state], [sessions], **private)
+            refresh, [state], [sessions], **private).then(
+            follow, [state], [notice, *views], **live)
         role_fix_btn.click(correct_role, [state, role_fix], [notice, *views], **private)
         names_box.change(toggle_names, [state, names_box], [notice, *views], **private)
         edit_btn.click(start_edit, [state], [notice, editor], **private)

@@ -18,7 +18,7 @@ from serve_app.engines.audio import TARGET_RATE, decode_audio
 from serve_app.ui.api import ApiError, ScribeApi
 from serve_app.ui.view import ChunkLedger
 
-__all__ = ["ChunkBuffer", "wav_bytes", "send_chunk", "split_recording", "content_type_for"]
+__all__ = ["ChunkBuffer", "ChunkSender", "wav_bytes", "send_chunk", "split_recording", "content_type_for"]
 
 
 def _as_int16(samples: np.ndarray) -> np.ndarray:
@@ -103,6 +103,36 @@ async def send_chunk(api: ScribeApi, sid: str, ledger: ChunkLedger, seq: int, da
         ledger.pending.pop(seq, None)
         ledger.acknowledged.add(seq)
         return
+
+
+class ChunkSender:
+    """Sends a session's chunks in order in the background, so the microphone handler returns at
+    once (Gradio drops streamed pieces that arrive while the handler is still busy)."""
+
+    def __init__(self, api: ScribeApi, sid: str, ledger: ChunkLedger):
+        self.api, self.sid, self.ledger = api, sid, ledger
+        self._queue: list[tuple[int, bytes]] = []
+        self._task: asyncio.Task | None = None
+
+    def submit(self, data: bytes) -> int:
+        """Queue ``data`` as the next chunk; returns its ``seq``."""
+        seq = self.ledger.next_seq
+        self.ledger.next_seq += 1
+        self.ledger.pending[seq] = data
+        self._queue.append((seq, data))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return seq
+
+    async def _run(self) -> None:
+        while self._queue:
+            seq, data = self._queue.pop(0)
+            await send_chunk(self.api, self.sid, self.ledger, seq, data)
+
+    async def drain(self) -> None:
+        """Wait until every queued chunk is acknowledged or has failed."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
 
 
 def content_type_for(path: str) -> str:

@@ -39,7 +39,7 @@ def note_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
     added = {i for i, (_, text) in new.items() if i not in old and text not in old_texts}
     changed = {i for i, (_, text) in new.items() if i in old and old[i][1] != text}
     new_texts = {text for _, text in new.values()}
-    removed = sum(1 for _, text in old.values() if text not in new_texts)
+    removed = sum(1 for i, (_, text) in old.items() if i not in new and text not in new_texts)
     return added, changed, removed
 
 
