@@ -24,11 +24,10 @@ from serve_app.ui.recorder import ChunkBuffer, ChunkSender, content_type_for, se
 from serve_app.ui.render import render_note, render_sessions, render_status, render_transcript
 from serve_app.ui.view import ChunkLedger, SessionView
 
-__all__ = ["build_page", "UiSession", "parse_transcript"]
+__all__ = ["build_page", "UiSession", "parse_transcript", "note_as_editable", "parse_editable"]
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
 _SPEAKER = re.compile(r"^\s*(doctor|dr|d|clinician|patient|pt|p)\s*[:\-]\s*(.+)$", re.IGNORECASE)
-EDIT_COLUMNS = ["section", "text", "citations", "id"]
 
 
 @dataclass
@@ -87,30 +86,43 @@ def _views(state: UiSession | None, now: float | None = None) -> tuple[str, str,
             render_note(state.view, state.names, now))
 
 
-def _note_rows(note: dict[str, Any] | None) -> list[list[str]]:
-    rows = []
+_HEADING = re.compile(r"^\s*(subjective|objective|assessment|plan)\s*:?\s*$", re.IGNORECASE)
+_CITES = re.compile(r"\s*\[((?:s\d+)(?:\s*,\s*s\d+)*)\]\s*$")
+
+
+def note_as_editable(note: dict[str, Any] | None) -> str:
+    """The note as plain text a clinician edits: a heading per section, one ``- item [s1, s2]`` per line."""
+    lines = []
     for section in SECTIONS:
+        lines.append(section.upper())
         for item in (note or {}).get(section) or []:
-            rows.append([section, item["text"], ", ".join(item.get("citations") or []), item["id"]])
-    return rows or [["subjective", "", "", ""]]
+            cites = f" [{', '.join(item.get('citations') or [])}]" if item.get("citations") else ""
+            lines.append(f"- {item['text']}{cites}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def _rows_to_note(rows: Any) -> dict[str, list[dict[str, Any]]]:
-    """The editor's table as an API note: blank rows are removals, unknown sections are refused."""
-    values = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
+def parse_editable(text: str) -> dict[str, list[dict[str, Any]]]:
+    """The edited text as an API note: lines under a section heading are its items (a leading
+    ``-`` is optional); a trailing ``[s1, s2]`` keeps the citations.  Text before any heading
+    is refused rather than guessed."""
     note: dict[str, list[dict[str, Any]]] = {s: [] for s in SECTIONS}
-    for row in values:
-        cells = [("" if c is None else str(c)).strip() for c in list(row) + [""] * 4][:4]
-        section, text, cites, item_id = cells
-        if not text:
+    section = None
+    for line in (text or "").splitlines():
+        if not line.strip():
             continue
-        section = section.lower()
-        if section not in note:
-            raise gr.Error(f"Unknown section {section!r}: use subjective, objective, assessment or plan.")
-        item = {"text": text, "citations": [c for c in re.split(r"[\s,]+", cites) if c]}
-        if item_id:
-            item["id"] = item_id
-        note[section].append(item)
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group(1).lower()
+            continue
+        if section is None:
+            raise gr.Error("Start the note with a section heading: SUBJECTIVE, OBJECTIVE, ASSESSMENT or PLAN.")
+        body = line.strip().removeprefix("-").strip()
+        cites = _CITES.search(body)
+        citations = [c.strip() for c in cites.group(1).split(",")] if cites else []
+        body = body[:cites.start()].strip() if cites else body
+        if body:
+            note[section].append({"text": body, "citations": citations})
     return note
 
 
@@ -162,9 +174,8 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
                 paste_btn = gr.Button("Use this transcript", elem_id="paste-go")
             with gr.Accordion("Review the note", open=True):
                 edit_btn = gr.Button("Edit this note", elem_id="edit")
-                editor = gr.Dataframe(headers=EDIT_COLUMNS, datatype="str", column_count=4, interactive=True,
-                                      label="Items (blank the text to remove a row; add rows for new items)",
-                                      elem_id="editor", wrap=True, static_columns=[3])
+                editor = gr.Textbox(label="The note, one item per line under its section (add, change or delete "
+                                    "lines; [s3] keeps a citation)", lines=12, elem_id="editor")
                 reason = gr.Textbox(label="Reason (needed to reject)", elem_id="reason", max_lines=3)
                 with gr.Row():
                     accept_btn = gr.Button("Accept", variant="primary", elem_id="accept")
@@ -364,7 +375,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             if st is None or st.view is None or st.view.note is None:
                 return "There is no note to edit yet.", gr.update()
             st.edit_version = st.view.note_version
-            return f"Editing version {st.edit_version}.", gr.update(value=_note_rows(st.view.note))
+            return f"Editing version {st.edit_version}.", gr.update(value=note_as_editable(st.view.note))
 
         async def _feedback(st: UiSession | None, body: dict[str, Any]) -> str:
             if st is None or st.view is None or st.view.note is None:
@@ -381,10 +392,10 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             version = st.view.note_version if st and st.view else 0
             return await _feedback(st, {"action": "accept", "note_version": version})
 
-        async def submit_edit(st: UiSession | None, rows: Any, why: str):
+        async def submit_edit(st: UiSession | None, rows: str, why: str):
             if st is None or st.edit_version is None:
                 return "Press “Edit this note” first."
-            body = {"action": "edit", "note_version": st.edit_version, "note": _rows_to_note(rows)}
+            body = {"action": "edit", "note_version": st.edit_version, "note": parse_editable(rows)}
             if (why or "").strip():
                 body["reason"] = why.strip()
             return await _feedback(st, body)

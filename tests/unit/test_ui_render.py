@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve_app.ui.page import _rows_to_note, parse_transcript
+from serve_app.ui.page import note_as_editable, parse_editable, parse_transcript
 from serve_app.ui.render import render_note, render_status, render_transcript
 from serve_app.ui.view import ChunkLedger, SessionView
 
@@ -60,9 +60,12 @@ def test_pasted_transcripts_and_edited_tables_become_api_bodies():
     assert parse_transcript("Doctor: Hello.\n\nP: Hi there\nsomething else") == [
         {"text": "Hello.", "role": "doctor"}, {"text": "Hi there", "role": "patient"},
         {"text": "something else", "role": None}]
-    note = _rows_to_note([["Plan", "Rest.", "s0, s1", "n3"], ["assessment", "", "", "n4"],
-                          ["subjective", "New item", "", None]])
-    assert note["plan"] == [{"text": "Rest.", "citations": ["s0", "s1"], "id": "n3"}]
-    assert note["assessment"] == [] and note["subjective"] == [{"text": "New item", "citations": []}]
-    with pytest.raises(Exception, match="Unknown section"):
-        _rows_to_note([["history", "x", "", ""]])
+    note = _view().note
+    text = note_as_editable(note)
+    assert text.startswith("SUBJECTIVE\n- [PERSON_1] has a <b>headache</b>. [s0]\n\nOBJECTIVE")
+    assert parse_editable(text)["subjective"] == [{"text": "[PERSON_1] has a <b>headache</b>.", "citations": ["s0"]}]
+    edited = parse_editable("Subjective:\n- Loose stools [s2, s3]\nPLAN\nRest and fluids.\n- \n")
+    assert edited == {"subjective": [{"text": "Loose stools", "citations": ["s2", "s3"]}], "objective": [],
+                      "assessment": [], "plan": [{"text": "Rest and fluids.", "citations": []}]}
+    with pytest.raises(Exception, match="section heading"):
+        parse_editable("no heading here")
