@@ -21,14 +21,14 @@ TOKEN = "e2e-clinician-token-123456"
 
 
 class ServeRun:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, extra_tokens: dict[str, str] | None = None):
         self.port = _free_port()
         config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
         config["http_options"]["port"] = self.port
         self.config_path = tmp / "serve_config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.env = {**os.environ, "SCRIBE_HOME": str(tmp / "home"), "SCRIBE_DATA_DIR": str(tmp / "data"),
-                    "SCRIBE_API_TOKENS": f"e2e:{TOKEN}", "RAY_ADDRESS": "local", "HF_HUB_OFFLINE": "1",
+                    "SCRIBE_API_TOKENS": ",".join(f"{c}:{t}" for c, t in {"e2e": TOKEN, **(extra_tokens or {})}.items()), "RAY_ADDRESS": "local", "HF_HUB_OFFLINE": "1",
                     "RAY_USAGE_STATS_ENABLED": "0"}
         self.log = open(tmp / "serve.log", "ab")
         self.proc = None
