@@ -454,12 +454,15 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
         paste_btn.click(use_transcript, [state, pasted], [notice, *views], **private).then(
             refresh, [state], [sessions], **private).then(
             follow, [state], [notice, *views], **live)
-        role_fix_btn.click(correct_role, [state, role_fix], [notice, *views], **private)
+        # The event stream of a finished session ends; following again after a change catches up
+        # with the events it caused (and takes over from the running follower on a live session).
+        catch_up = dict(fn=follow, inputs=[state], outputs=[notice, *views], **live)
+        role_fix_btn.click(correct_role, [state, role_fix], [notice, *views], **private).then(**catch_up)
         names_box.change(toggle_names, [state, names_box], [notice, *views], **private)
         edit_btn.click(start_edit, [state], [notice, editor], **private)
-        accept_btn.click(accept, [state], [notice], **private)
-        submit_btn.click(submit_edit, [state, editor, reason], [notice], **private)
-        reject_btn.click(reject, [state, reason], [notice], **private)
+        accept_btn.click(accept, [state], [notice], **private).then(**catch_up)
+        submit_btn.click(submit_edit, [state, editor, reason], [notice], **private).then(**catch_up)
+        reject_btn.click(reject, [state, reason], [notice], **private).then(**catch_up)
         export_btn.click(export, [state, fmt], [notice, exported], **private)
         delete_btn.click(lambda st: gr.update(visible=st is not None and st.sid is not None), [state],
                          [confirm_row], **private)
