@@ -430,7 +430,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
 
         # --- wiring (every event private: the page is not an API) ------------------------------
         private = {"api_visibility": "private"}
-        live = {"concurrency_limit": None, **private}
+        live = {"concurrency_limit": None, "show_progress": "hidden", **private}
         signin_ev = dict(fn=sign_in, inputs=[token], outputs=[state, notice, signin, main, token, sessions], **private)
         signin_btn.click(**signin_ev)
         token.submit(**signin_ev)
@@ -444,7 +444,7 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             refresh, [state], [sessions], **private).then(
             follow, [state], [notice, *views], **live)
         mic.stream(on_audio, [state, mic], [status], stream_every=cfg.stream_every_s, time_limit=None,
-                   show_progress="hidden", **live)
+                   **live)
         mic.stop_recording(stop_recording, [state], [notice, *views], **private)
         finish_btn.click(finish, [state], [notice, *views], **private)
         retry_btn.click(retry_failed, [state], [notice, *views], **private)

@@ -20,7 +20,7 @@ import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
 
 from bench.harness.browser import browser, fake_mic_wav, sign_in
-from tests.e2e.conftest import ServeRun
+from bench.harness.serve_run import ServeRun
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +144,7 @@ def test_a_clinician_records_reviews_and_exports_a_consultation(app, chromium):
     # FHIR export: parses, validates, names restored
     page.get_by_text("Export the note").click()
     page.get_by_label("FHIR R4 (JSON)").check()
-    page.get_by_role("button", name="Export").click()
+    page.get_by_role("button", name="Export", exact=True).click()
     page.locator("#exported", has_text="DocumentReference").wait_for(timeout=30_000)
     exported = api.get(f"/v1/sessions/{sid}/export", params={"format": "fhir"})
     doc = DocumentReference.model_validate(exported.json())
