@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+bash scripts/system_packages.sh
 export SCRIBE_HOME="$(mktemp -d /tmp/scribe-test-XXXX)"
 status=0
 echo "=== lint (ruff) ==="
@@ -20,6 +21,6 @@ tier() {
 tier unit 600
 tier graph 300
 tier integration 1500
-tier e2e 1200
+tier e2e 1800
 ray stop --force >/dev/null 2>&1 || true
 exit $status

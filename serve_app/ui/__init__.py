@@ -30,4 +30,5 @@ def mount_ui(app: FastAPI, cfg: UiConfig) -> FastAPI:
     script = (_STATIC / "scribe.js").read_text()
     return gr.mount_gradio_app(app, page, path=UI_PATH, footer_links=[], ssr_mode=False, pwa=False,
                                mcp_server=False, enable_monitoring=False,
+                               max_file_size=cfg.max_upload,
                                css=(_STATIC / "scribe.css").read_text(), js=f"() => {{ {script} }}")

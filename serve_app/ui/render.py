@@ -106,6 +106,8 @@ def render_note(view: SessionView | None, names: dict[str, str] | None = None, n
             warn_html = (f'<ul class="item-warnings">{"".join(_warning_li(w, names) for w in warns)}</ul>'
                          if warns else "")
             classes = "note-item" + (" changed" if item["id"] in fresh else "") + (" warned" if warns else "")
+            cite_text = (f'[{html.escape(", ".join(item["citations"]))}]' if item.get("citations")
+                         else "(no citation)")
             label = f"Note item; cites {', '.join(item.get('citations') or []) or 'nothing'}"
             if warns:
                 label += f"; {len(warns)} warning{'s' if len(warns) > 1 else ''}"
@@ -113,7 +115,7 @@ def render_note(view: SessionView | None, names: dict[str, str] | None = None, n
                 f'<li class="{classes}" data-item="{iid}" data-cites="{html.escape(cites)}" tabindex="0" '
                 f'role="button" aria-label="{html.escape(label)}">'
                 f'<span class="item-text">{_text(item["text"], names)}</span> '
-                f'<span class="cites">[{html.escape(", ".join(item.get("citations") or []))}]</span>'
+                f'<span class="cites">{cite_text}</span>'
                 f'{warn_html}</li>')
         parts.append("</ul>")
     others = [w for w in view.warnings if w.get("note_item") is None and w.get("kind") != "injection"]

@@ -143,19 +143,26 @@ def test_a_clinician_records_reviews_and_exports_a_consultation(app, chromium):
 
     # FHIR export: parses, validates, names restored
     page.get_by_text("Export the note").click()
+    page.get_by_role("button", name="Export", exact=True).click()  # text first: the names are readable
+    page.locator("#exported", has_text=PLANTED_NAME).wait_for(timeout=30_000)
     page.get_by_label("FHIR R4 (JSON)").check()
     page.get_by_role("button", name="Export", exact=True).click()
     page.locator("#exported", has_text="DocumentReference").wait_for(timeout=30_000)
     exported = api.get(f"/v1/sessions/{sid}/export", params={"format": "fhir"})
-    doc = DocumentReference.model_validate(exported.json())
-    text = base64.b64decode(doc.content[0].attachment.data).decode()
+    assert exported.headers["content-type"].startswith("application/fhir+json")
+    DocumentReference.model_validate(exported.json())
+    text = base64.b64decode(exported.json()["content"][0]["attachment"]["data"]).decode()
     assert PLANTED_NAME in text and PLANTED_PHONE in text
 
     # another clinician sees none of it
     other = _page(chromium)
     sign_in(other, app["url"], app["other"])
-    options = other.locator("#sessions").inner_text()
-    assert sid[:8] not in options
+    other.get_by_role("button", name="New session").click()
+    other.locator("#status [data-session]").wait_for(timeout=30_000)
+    own = other.locator("#status [data-session]").get_attribute("data-session")
+    other.locator("#sessions input").click()
+    options = " ".join(other.get_by_role("option").all_inner_texts())
+    assert own[:8] in options and sid[:8] not in options
     other_api = httpx.Client(base_url=app["url"], headers={"Authorization": f"Bearer {app['other']}"}, timeout=30)
     assert [other_api.get(f"/v1/sessions/{sid}{p}").status_code for p in ("", "/names", "/export?format=fhir")] == [404] * 3
 

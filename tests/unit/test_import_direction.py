@@ -37,3 +37,27 @@ def test_no_package_imports_against_the_direction(package, forbidden):
 def test_engines_never_import_ray():
     offenders = [m for m, found in _imports("serve_app/engines").items() if "ray" in found]
     assert offenders == []
+
+
+def _module_imports(package: str) -> dict[str, set[str]]:
+    """module path -> full dotted names it imports."""
+    out = {}
+    for path in (ROOT / package).rglob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        out[str(path.relative_to(ROOT))] = found
+    return out
+
+
+def test_the_page_reaches_the_service_only_through_the_public_api():
+    """The UI may not import the store, the pipeline, the deployments or Ray: what it does, any
+    other client of the HTTP API can do."""
+    forbidden = ("serve_app.sessions", "serve_app.pipeline", "serve_app.clients", "serve_app.ingress.service",
+                 "deployments", "ray")
+    offenders = {m: sorted(n for n in found if n.startswith(forbidden))
+                 for m, found in _module_imports("serve_app/ui").items()}
+    assert {m: f for m, f in offenders.items() if f} == {}
