@@ -7,7 +7,6 @@ file from a data/dev consultation recording.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +18,7 @@ from bench.harness.data import DEV
 
 __all__ = ["CHROMIUM", "chromium_args", "fake_mic_wav", "browser", "sign_in", "CONSULTATION"]
 
-CHROMIUM = os.environ.get("SCRIBE_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CONSULTATION = DEV / "consultation_audio" / "day1_consultation01.synth.flac"
 _BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", "--disable-quic"]
