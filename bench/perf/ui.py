@@ -9,6 +9,8 @@ Measures, in one run on one machine (Chromium's clock and the server's are the s
   line, from the moment its last word was spoken (record click + the line's end time in the
   session audio) to the line first appearing in the page (a MutationObserver in the page);
   it includes waiting for the 4 s chunk to fill, the upload, ASR, masking, roles and the SSE hop;
+  it is split into the spoken word to the event carrying the line (the service) and that event's
+  ``ts`` to the page (SSE, the page's server side, Gradio, the browser);
 * ``note_event_to_page_ms``: each ``note_updated`` event's server timestamp to the new
   note version first appearing in the page;
 * ``sse_delivery_ms`` at 1 and 16 concurrent sessions: a state change (a batch of text stored;
@@ -56,7 +58,7 @@ def page_load(chromium, url: str, runs: int = 5) -> dict:
         page.get_by_role("button", name="Sign in").wait_for(state="visible")
         page.get_by_label("Access token").wait_for(state="visible")
         interactive.append((time.perf_counter() - began) * 1000)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(2000)  # Gradio keeps a heartbeat open: "networkidle" never comes
         timing = page.evaluate("""() => {
             const nav = performance.getEntriesByType('navigation')[0];
             const res = performance.getEntriesByType('resource');
@@ -94,8 +96,13 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
     context.close()
     # lines whose last word was spoken while recording (later ones wait for finish, by design)
     words = [s["t"] - (t0 + s["end"] * 1000) for s in seen["segments"].values() if s["end"] < record_s]
+    spoken_to_event = [s["ts"] - (t0 + s["end"] * 1000) for s in seen["segments"].values()
+                       if s["end"] < record_s and s.get("ts")]
+    event_to_page = [s["t"] - s["ts"] for s in seen["segments"].values() if s.get("ts")]
     notes = [n["t"] - n["ts"] for n in seen["notes"].values() if n["ts"] > 0]
     return {"record_s": record_s, "lines": len(seen["segments"]), "words_on_page_ms": _summary(words),
+            "of_which_spoken_to_segment_event_ms": _summary(spoken_to_event),
+            "of_which_segment_event_to_page_ms": _summary(event_to_page),
             "note_versions": len(seen["notes"]), "note_event_to_page_ms": _summary(notes), "status": status}
 
 

@@ -63,7 +63,8 @@ def render_transcript(view: SessionView | None, names: dict[str, str] | None = N
         esid = html.escape(sid)
         rows.append(
             f'<li class="seg role-{html.escape(str(role))}{" uncertain" if uncertain else ""}" id="seg-{esid}" '
-            f'data-seg="{esid}" data-end="{seg.get("end") or ""}" tabindex="0" '
+            f'data-seg="{esid}" data-end="{seg.get("end") or ""}" data-event-ts="{seg.get("event_ts") or 0:.3f}" '
+            f'tabindex="0" '
             f'aria-label="{_ROLE_LABEL.get(role, "Unknown")}{", role uncertain" if uncertain else ""}, '
             f'{_clock(seg.get("start"))}">'
             f'<span class="role-badge">{_ROLE_LABEL.get(role, "Unknown")}{mark}</span>'

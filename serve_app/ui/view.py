@@ -105,22 +105,22 @@ class SessionView:
         if handler is not None:
             handler(event.get("data") or {}, event, time.time() if now is None else now)
 
-    def _add_segments(self, data: dict[str, Any]) -> None:
+    def _add_segments(self, data: dict[str, Any], ts: float = 0.0) -> None:
         for segment in data.get("segments") or []:
-            self.segments[segment["id"]] = dict(segment)
+            self.segments[segment["id"]] = {**segment, "event_ts": ts}
         for sid, update in (data.get("role_updates") or {}).items():
             if sid in self.segments:
                 self.segments[sid].update(update)
 
     def _on_chunk_processed(self, data, event, now) -> None:
         self.chunks_processed.add(int(data["seq"]))
-        self._add_segments(data)
+        self._add_segments(data, float(event.get("ts") or 0.0))
 
     def _on_batch_processed(self, data, event, now) -> None:
-        self._add_segments(data)
+        self._add_segments(data, float(event.get("ts") or 0.0))
 
     def _on_asr_flushed(self, data, event, now) -> None:
-        self._add_segments(data)
+        self._add_segments(data, float(event.get("ts") or 0.0))
 
     def _on_chunk_failed(self, data, event, now) -> None:
         self.chunks_failed.add(int(data["seq"]))

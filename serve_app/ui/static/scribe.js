@@ -75,7 +75,8 @@
     const now = Date.now();
     all('.seg[data-seg]').forEach(seg => {
       const key = seg.closest('.transcript').dataset.session + '/' + seg.dataset.seg;
-      if (!(key in ui.seen.segments)) ui.seen.segments[key] = {t: now, end: parseFloat(seg.dataset.end)};
+      if (!(key in ui.seen.segments)) ui.seen.segments[key] = {t: now, end: parseFloat(seg.dataset.end),
+                                                   ts: parseFloat(seg.dataset.eventTs) * 1000};
     });
     all('.note[data-version]').forEach(note => {
       const v = note.dataset.version;
