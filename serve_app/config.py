@@ -249,7 +249,6 @@ class UiConfig(_Strict):
 
     enabled: bool = Field(True, description="Serve the page at /ui/ on the ingress.")
     chunk_s: float = Field(4.0, gt=0.5, le=30, description="Seconds of microphone audio per uploaded chunk.")
-    stream_every_s: float = Field(0.5, gt=0.05, le=5, description="How often the browser sends microphone audio.")
     api_url: str | None = Field(None, description="Where the page's server side reaches the API; null = "
                                 "the host the page was served from.")
     max_upload: str = Field("100mb", description="Largest recording the page accepts for upload (Gradio size).")

@@ -83,16 +83,23 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
     context.grant_permissions(["microphone"])
     page = context.new_page()
     sign_in(page, url, token)
-    t0 = page.evaluate("Date.now()")
-    page.locator("#mic").get_by_role("button", name="Record").click()
+    page.get_by_role("button", name="● Record").click()
+    page.locator('#rec-state[data-state="recording"]').wait_for(timeout=30_000)
+    t0 = page.evaluate("window.scribeRecorder.started")
     page.wait_for_timeout(int(record_s * 1000))
-    page.locator("#mic").get_by_role("button", name="Stop").click()
-    page.get_by_text("Recording paused").wait_for(timeout=120_000)
+    page.get_by_role("button", name="■ Pause").click()
+    page.locator('#rec-state[data-state="paused"]').wait_for(timeout=30_000)
+    recorded_s = page.evaluate("window.scribeRecorder.elapsed")
     page.get_by_role("button", name="Finish consultation").click()
     page.locator('#status [data-status="finished"]').wait_for(timeout=600_000)
     page.wait_for_timeout(1000)
     seen = page.evaluate("window.scribeUi.seen")
-    status = page.locator("#status").inner_text()
+    status = page.locator("#status").inner_text() + " | " + page.locator("#rec-state").inner_text()
+    audio_s = page.evaluate("""async () => {
+        const r = window.scribeRecorder;
+        const a = await fetch(`/v1/sessions/${r.sid}`, {headers: {Authorization: `Bearer ${sessionStorage.scribeToken}`}});
+        const s = await a.json();
+        return s.segments.length ? s.segments[s.segments.length - 1].end : 0; }""")
     context.close()
     # lines whose last word was spoken while recording (later ones wait for finish, by design)
     words = [s["t"] - (t0 + s["end"] * 1000) for s in seen["segments"].values() if s["end"] < record_s]
@@ -100,7 +107,8 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
                        if s["end"] < record_s and s.get("ts")]
     event_to_page = [s["t"] - s["ts"] for s in seen["segments"].values() if s.get("ts")]
     notes = [n["t"] - n["ts"] for n in seen["notes"].values() if n["ts"] > 0]
-    return {"record_s": record_s, "lines": len(seen["segments"]), "words_on_page_ms": _summary(words),
+    return {"record_s": record_s, "recorded_s": round(recorded_s, 1), "last_word_end_s": audio_s,
+            "lines": len(seen["segments"]), "words_on_page_ms": _summary(words),
             "of_which_spoken_to_segment_event_ms": _summary(spoken_to_event),
             "of_which_segment_event_to_page_ms": _summary(event_to_page),
             "note_versions": len(seen["notes"]), "note_event_to_page_ms": _summary(notes), "status": status}

@@ -9,7 +9,6 @@ by :class:`~serve_app.ui.view.SessionView` and rendered by :mod:`serve_app.ui.re
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +19,20 @@ from serve_app.config import UiConfig
 from serve_app.contracts import SECTIONS
 from serve_app.errors import ScribeError
 from serve_app.ui.api import ApiError, ScribeApi, plain_words
-from serve_app.ui.recorder import ChunkBuffer, ChunkSender, content_type_for, send_chunk, split_recording
+from serve_app.ui.recorder import ChunkSender, content_type_for, send_chunk, split_recording
 from serve_app.ui.render import render_note, render_sessions, render_status, render_transcript
 from serve_app.ui.view import ChunkLedger, SessionView
 
 __all__ = ["build_page", "UiSession", "parse_transcript", "note_as_editable", "parse_editable"]
 
+#: The microphone panel; static/scribe.js records, cuts WAV chunks and sends them to the API.
+RECORDER_PANEL = (
+    '<div id="rec-panel" class="rec-panel" data-chunk-s="{chunk_s}" aria-label="Microphone">'
+    '<button type="button" id="rec-start" class="rec-btn">● Record</button>'
+    '<button type="button" id="rec-stop" class="rec-btn" disabled>■ Pause</button>'
+    '<button type="button" id="rec-finish" class="rec-btn primary">Finish consultation</button>'
+    '<p id="rec-state" role="status" aria-live="polite" data-state="idle">Not recording</p></div>'
+)
 _HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
 _SPEAKER = re.compile(r"^\s*(doctor|dr|d|clinician|patient|pt|p)\s*[:\-]\s*(.+)$", re.IGNORECASE)
 
@@ -38,16 +45,14 @@ class UiSession:
     sid: str | None = None
     view: SessionView | None = None
     ledger: ChunkLedger = field(default_factory=ChunkLedger)
-    buffer: ChunkBuffer | None = None
     sender: ChunkSender | None = None
     names: dict[str, str] | None = None
-    recording_since: float | None = None
     follower: int = 0
     edit_version: int | None = None
 
     def open(self, view: SessionView) -> None:
-        self.sid, self.view, self.ledger, self.buffer = view.session_id, view, ChunkLedger(), None
-        self.names, self.recording_since, self.edit_version = None, None, None
+        self.sid, self.view, self.ledger = view.session_id, view, ChunkLedger()
+        self.names, self.edit_version = None, None
         self.sender = ChunkSender(self.api, self.sid, self.ledger)
 
 
@@ -81,8 +86,7 @@ def _api_base(cfg: UiConfig, request: gr.Request | None) -> str:
 def _views(state: UiSession | None, now: float | None = None) -> tuple[str, str, str]:
     if state is None:
         return render_status(None, None), render_transcript(None), render_note(None)
-    recording = (time.time() - state.recording_since) if state.recording_since else None
-    return (render_status(state.view, state.ledger, recording), render_transcript(state.view, state.names),
+    return (render_status(state.view, state.ledger), render_transcript(state.view, state.names),
             render_note(state.view, state.names, now))
 
 
@@ -152,10 +156,9 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
                 cancel_btn = gr.Button("Keep it", elem_id="cancel-delete")
             status = gr.HTML(render_status(None, None), elem_id="status")
             with gr.Row():
-                mic = gr.Audio(sources=["microphone"], streaming=True, type="numpy", elem_id="mic",
-                               label="Record the consultation (chunks are sent while you speak)")
+                gr.HTML(RECORDER_PANEL.format(chunk_s=cfg.chunk_s), elem_id="recorder", js_on_load=None,
+                        label="Microphone")
                 with gr.Column():
-                    finish_btn = gr.Button("Finish consultation", variant="primary", elem_id="finish")
                     retry_btn = gr.Button("Resend failed audio", elem_id="retry")
                     names_box = gr.Checkbox(label="Show real names", value=False, elem_id="names")
             with gr.Row():
@@ -186,6 +189,9 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
                                elem_id="export-format")
                 export_btn = gr.Button("Export", elem_id="export")
                 exported = gr.Code(label="Exported note (names restored)", elem_id="exported", interactive=False)
+            finish_go = gr.Button("finish", visible="hidden", elem_id="finish-go")
+            open_sid = gr.Textbox(visible="hidden", elem_id="open-sid-box")
+            open_sid_go = gr.Button("open recorded session", visible="hidden", elem_id="open-sid-go")
             role_fix = gr.Textbox(visible="hidden", elem_id="role-fix-box")
             role_fix_btn = gr.Button("apply role", visible="hidden", elem_id="role-fix-go")
 
@@ -219,6 +225,10 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
 
         async def _open(st: UiSession, sid: str) -> None:
             st.open(SessionView.from_state(await st.api.state(sid)))
+
+        async def open_recorded(st: UiSession | None, sid: str | None):
+            """The page's recorder made ``sid`` (browser side, with the API); open and follow it."""
+            return await open_session(st, (sid or "").strip() or None)
 
         async def open_session(st: UiSession | None, sid: str | None):
             if st is None or not sid:
@@ -258,42 +268,11 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             if st.follower == mine:
                 yield gr.update(), *_views(st)
 
-        async def start_recording(st: UiSession | None):
-            if st is None:
-                return "Sign in first.", *_views(st)
-            if st.view is None or st.view.status != "recording" or st.view.finish_requested:
-                try:
-                    await _open(st, await st.api.create_session())
-                except ApiError as exc:
-                    return plain_words(exc), *_views(st)
-            st.buffer = st.buffer or ChunkBuffer(cfg.chunk_s)
-            st.recording_since = time.time() - st.buffer.total_s
-            return "", *_views(st)
-
         async def _send(st: UiSession, chunks: list[bytes], wait: bool = False) -> None:
             for data in chunks:
                 st.sender.submit(data)
             if wait:
                 await st.sender.drain()
-
-        async def on_audio(st: UiSession | None, piece):
-            """Must return at once: Gradio drops microphone pieces that arrive while it runs."""
-            if st is None or st.sid is None or piece is None:
-                return gr.update()
-            rate, samples = piece
-            st.buffer = st.buffer or ChunkBuffer(cfg.chunk_s)
-            st.buffer.add(rate, samples)
-            await _send(st, st.buffer.take())
-            return _views(st)[0]
-
-        async def stop_recording(st: UiSession | None):
-            if st is None or st.sid is None or st.buffer is None:
-                return "", *_views(st)
-            await _send(st, st.buffer.take(flush=True), wait=True)
-            st.recording_since = None
-            failed = f" {len(st.ledger.failed)} audio chunk(s) failed; use “Resend failed audio”." \
-                if st.ledger.failed else ""
-            return f"Recording paused.{failed} Press record to continue, or finish the consultation.", *_views(st)
 
         async def retry_failed(st: UiSession | None):
             if st is None or st.sid is None:
@@ -308,9 +287,6 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
         async def finish(st: UiSession | None):
             if st is None or st.sid is None:
                 return "No session open.", *_views(st)
-            if st.buffer is not None:
-                await _send(st, st.buffer.take(flush=True), wait=True)
-                st.recording_since = None
             try:
                 await st.api.finish(st.sid)
             except ApiError as exc:
@@ -431,22 +407,22 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
         # --- wiring (every event private: the page is not an API) ------------------------------
         private = {"api_visibility": "private"}
         live = {"concurrency_limit": None, "show_progress": "hidden", **private}
-        signin_ev = dict(fn=sign_in, inputs=[token], outputs=[state, notice, signin, main, token, sessions], **private)
+        signin_ev = dict(fn=sign_in, inputs=[token], outputs=[state, notice, signin, main, token, sessions],
+                         js="(t) => window.scribeRecorder ? window.scribeRecorder.remember(t) : t", **private)
         signin_btn.click(**signin_ev)
         token.submit(**signin_ev)
-        signout_btn.click(sign_out, None, [state, notice, signin, main, *views, sessions], **private)
+        signout_btn.click(sign_out, None, [state, notice, signin, main, *views, sessions], **private,
+                          js="() => { if (window.scribeRecorder) { window.scribeRecorder.forgetSession(); "
+                             "window.scribeRecorder.forget(); } }")
         refresh_btn.click(refresh, [state], [sessions], **private)
         open_btn.click(open_session, [state, sessions], [notice, *views], **private).then(
             follow, [state], [notice, *views], **live)
         new_btn.click(new_session, [state], [notice, *views, sessions], **private).then(
             follow, [state], [notice, *views], **live)
-        mic.start_recording(start_recording, [state], [notice, *views], **private).then(
+        open_sid_go.click(open_recorded, [state, open_sid], [notice, *views], **private).then(
             refresh, [state], [sessions], **private).then(
             follow, [state], [notice, *views], **live)
-        mic.stream(on_audio, [state, mic], [status], stream_every=cfg.stream_every_s, time_limit=None,
-                   **live)
-        mic.stop_recording(stop_recording, [state], [notice, *views], **private)
-        finish_btn.click(finish, [state], [notice, *views], **private)
+        finish_go.click(finish, [state], [notice, *views], **private)
         retry_btn.click(retry_failed, [state], [notice, *views], **private)
         upload_btn.click(upload_recording, [state, upload], [notice, *views], **private).then(
             refresh, [state], [sessions], **private).then(
