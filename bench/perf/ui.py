@@ -97,7 +97,8 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
     status = page.locator("#status").inner_text() + " | " + page.locator("#rec-state").inner_text()
     audio_s = page.evaluate("""async () => {
         const r = window.scribeRecorder;
-        const a = await fetch(`/v1/sessions/${r.sid}`, {headers: {Authorization: `Bearer ${sessionStorage.scribeToken}`}});
+        const auth = {Authorization: `Bearer ${sessionStorage.scribeToken}`};
+        const a = await fetch(`/v1/sessions/${r.sid}`, {headers: auth});
         const s = await a.json();
         return s.segments.length ? s.segments[s.segments.length - 1].end : 0; }""")
     context.close()
