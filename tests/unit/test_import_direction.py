@@ -9,16 +9,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _imports(package: str) -> dict[str, set[str]]:
-    """module path -> top-level packages it imports (module level and inside functions)."""
+def _imports(package: str, dotted: bool = False) -> dict[str, set[str]]:
+    """module path -> top-level packages it imports (module level and inside functions), or the
+    full dotted names with ``dotted``."""
+    name = (lambda n: n) if dotted else (lambda n: n.split(".")[0])
     out = {}
     for path in (ROOT / package).rglob("*.py"):
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module.split(".")[0])
+                found.add(name(node.module))
             elif isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
+                found.update(name(alias.name) for alias in node.names)
         out[str(path.relative_to(ROOT))] = found
     return out
 
@@ -39,25 +41,11 @@ def test_engines_never_import_ray():
     assert offenders == []
 
 
-def _module_imports(package: str) -> dict[str, set[str]]:
-    """module path -> full dotted names it imports."""
-    out = {}
-    for path in (ROOT / package).rglob("*.py"):
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module)
-            elif isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-        out[str(path.relative_to(ROOT))] = found
-    return out
-
-
 def test_the_page_reaches_the_service_only_through_the_public_api():
     """The UI may not import the store, the pipeline, the deployments or Ray: what it does, any
     other client of the HTTP API can do."""
     forbidden = ("serve_app.sessions", "serve_app.pipeline", "serve_app.clients", "serve_app.ingress.service",
                  "deployments", "ray")
     offenders = {m: sorted(n for n in found if n.startswith(forbidden))
-                 for m, found in _module_imports("serve_app/ui").items()}
+                 for m, found in _imports("serve_app/ui", dotted=True).items()}
     assert {m: f for m, f in offenders.items() if f} == {}
