@@ -90,6 +90,7 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
     page.get_by_role("button", name="■ Pause").click()
     page.locator('#rec-state[data-state="paused"]').wait_for(timeout=30_000)
     recorded_s = page.evaluate("window.scribeRecorder.elapsed")
+    captured_s = page.evaluate("window.scribeRecorder.captured")
     page.get_by_role("button", name="Finish consultation").click()
     page.locator('#status [data-status="finished"]').wait_for(timeout=600_000)
     page.wait_for_timeout(1000)
@@ -108,7 +109,8 @@ def recorded_session(chromium, url: str, token: str, record_s: float) -> dict:
                        if s["end"] < record_s and s.get("ts")]
     event_to_page = [s["t"] - s["ts"] for s in seen["segments"].values() if s.get("ts")]
     notes = [n["t"] - n["ts"] for n in seen["notes"].values() if n["ts"] > 0]
-    return {"record_s": record_s, "recorded_s": round(recorded_s, 1), "last_word_end_s": audio_s,
+    return {"record_s": record_s, "recorded_s": round(recorded_s, 1),
+            "captured_audio_s": round(captured_s, 1), "last_word_end_s": audio_s,
             "lines": len(seen["segments"]), "words_on_page_ms": _summary(words),
             "of_which_spoken_to_segment_event_ms": _summary(spoken_to_event),
             "of_which_segment_event_to_page_ms": _summary(event_to_page),
