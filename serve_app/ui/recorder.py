@@ -109,8 +109,8 @@ class ChunkSender:
     """Sends a session's chunks in order in the background, so the microphone handler returns at
     once (Gradio drops streamed pieces that arrive while the handler is still busy)."""
 
-    def __init__(self, api: ScribeApi, sid: str, ledger: ChunkLedger):
-        self.api, self.sid, self.ledger = api, sid, ledger
+    def __init__(self, api: ScribeApi, sid: str, ledger: ChunkLedger, backoff_s: float = 0.5):
+        self.api, self.sid, self.ledger, self.backoff_s = api, sid, ledger, backoff_s
         self._queue: list[tuple[int, bytes]] = []
         self._task: asyncio.Task | None = None
 
@@ -127,7 +127,7 @@ class ChunkSender:
     async def _run(self) -> None:
         while self._queue:
             seq, data = self._queue.pop(0)
-            await send_chunk(self.api, self.sid, self.ledger, seq, data)
+            await send_chunk(self.api, self.sid, self.ledger, seq, data, backoff_s=self.backoff_s)
 
     async def drain(self) -> None:
         """Wait until every queued chunk is acknowledged or has failed."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from serve_app.ui.api import ScribeApi
-from serve_app.ui.recorder import ChunkBuffer, send_chunk, split_recording, wav_bytes
+from serve_app.ui.recorder import ChunkBuffer, ChunkSender, send_chunk, split_recording, wav_bytes
 from serve_app.ui.view import ChunkLedger
 
 pytestmark = pytest.mark.unit
@@ -58,3 +58,28 @@ def test_a_failed_put_is_retried_with_the_same_bytes_and_a_refusal_is_recorded()
     assert ledger.acknowledged == {0} and ledger.pending == {} and ledger.failed == {}
     asyncio.run(send_chunk(api, "sid", ledger, 1, b"RIFF-chunk-1", backoff_s=0.0))
     assert ledger.failed == {1: "chunk_conflict"} and 1 not in ledger.acknowledged
+
+
+def test_the_background_sender_keeps_order_and_waits_out_a_busy_service():
+    puts: list[int] = []
+    busy = {1: 2}  # chunk 1 answers 503 twice
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seq = int(request.url.path.rsplit("/", 1)[1])
+        puts.append(seq)
+        if busy.get(seq):
+            busy[seq] -= 1
+            return httpx.Response(503, json={"error": {"code": "overloaded", "message": "busy"}})
+        return httpx.Response(202, json={"seq": seq})
+
+    async def run():
+        ledger = ChunkLedger()
+        sender = ChunkSender(ScribeApi("http://scribe", "tok", transport=httpx.MockTransport(handler)), "sid", ledger,
+                             backoff_s=0.0)
+        assert [sender.submit(b"a"), sender.submit(b"b"), sender.submit(b"c")] == [0, 1, 2]
+        await sender.drain()
+        return ledger
+
+    ledger = asyncio.run(run())
+    assert puts == [0, 1, 1, 1, 2]
+    assert ledger.acknowledged == {0, 1, 2} and ledger.pending == {} and ledger.failed == {}
