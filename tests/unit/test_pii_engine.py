@@ -90,3 +90,21 @@ def test_pseudonym_map_person_subsets():
     assert m.placeholder_for("PHONE_NUMBER", "07700 900 111")[0] == "[PHONE_1]"
     assert m.placeholder_for("PHONE_NUMBER", "07700-900-111")[0] == "[PHONE_1]"
     assert PseudonymMap(dict(m.values)).placeholder_for("PERSON", "Smith")[0] == "[PERSON_1]"
+
+
+@pytest.mark.parametrize("text,phi,keep", [
+    # names and places that end like clinical words are PHI (a suffix rule used to unmask them)
+    ("Her name is Paloma, she is my sister.", ["Paloma"], []),
+    ("Ask Soma about it.", ["Soma"], []),
+    ("She moved here from Tacoma last year.", ["Tacoma"], []),
+    ("Dr Milgram referred him for a biopsy.", ["Milgram"], ["biopsy"]),
+    # clinical words stay, from the dictionary (configs/clinical_terms.txt, the drug lexicon)
+    ("The biopsy showed a basal cell carcinoma; continue atorvastatin 20 mg.", [], ["carcinoma", "atorvastatin"]),
+    ("Mammogram and echocardiogram were normal; no hepatomegaly.", [], ["Mammogram", "echocardiogram", "hepatomegaly"]),
+])
+def test_clinical_words_are_kept_by_dictionary_not_by_suffix(engine, text, phi, keep):
+    masked = engine.mask(text, {}).text
+    for value in phi:
+        assert value not in masked, masked
+    for value in keep:
+        assert value in masked, masked

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+
+from serve_app.engines.lexicon import load_drug_lexicon
 
 __all__ = ["Entities", "extract", "spoken_numbers", "load_drug_lexicon", "dose_amount"]
 
@@ -76,20 +77,6 @@ class Entities:
     sides: set[str] = field(default_factory=set)
     side_parts: set[tuple[str, str]] = field(default_factory=set)  # ("left", "knee")
     numbers: set[float] = field(default_factory=set)
-
-
-@lru_cache(maxsize=1)
-def load_drug_lexicon() -> dict[str, str]:
-    """Lower-case drug name (generic or brand) -> generic name, from ``configs/drug_lexicon.yaml``."""
-    import yaml
-
-    data = yaml.safe_load(resources.files("configs").joinpath("drug_lexicon.yaml").read_text())
-    out = {}
-    for generic, brands in data["drugs"].items():
-        out[generic.lower()] = generic.lower()
-        for brand in brands or []:
-            out[brand.lower()] = generic.lower()
-    return out
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from serve_app.engines.lexicon import clinical_terms, load_drug_lexicon
 from serve_app.engines.pii.pseudonyms import PseudonymMap
 
 __all__ = [
@@ -38,16 +39,6 @@ _MONTH = (
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
 _MONTH_DATE = re.compile(rf"\b(?:{_MONTH})\b", re.IGNORECASE)
 _AGE_VALUE = re.compile(r"\d{1,3}")
-#: Drug stems and clinical suffixes: a "name" made only of such words is a drug
-#: or a finding that NER mistook for a person or place (atorvastatin, thyromegaly).
-_CLINICAL_WORD = re.compile(
-    r"^[a-z-]+(?:statin|pril|sartan|olol|azole|prazole|mab|nib|cillin|mycin|floxacin|cycline|dipine|"
-    r"tidine|triptan|parin|gliptin|gliflozin|glutide|semide|thiazide|oxetine|azepam|azolam|codone|"
-    r"profen|done|pine|pam|vir|megaly|itis|osis|emia|aemia|algia|ectomy|otomy|plasty|pathy|oma|"
-    r"uria|rrhea|rrhoea|plegia|paresis|trophy|scopy|gram|graphy)$"
-)
-
-
 def is_calendar_date(text: str) -> bool:
     """True for a calendar date ("11/22/2000", "March 3rd 1950"), false for a
     duration or relative time ("two days", "last week", "36 year old", "2001")."""
@@ -126,6 +117,8 @@ class PiiEngine:
             self._analyzer.registry.add_recognizer(recognizer)
         self._threshold = score_threshold
         self._allow = allow_list if allow_list is not None else load_allow_list()
+        # a dictionary, not a suffix rule: "-oma" / "-gram" also end Paloma, Tacoma, Roma, Milgram
+        self._clinical = clinical_terms() | frozenset(load_drug_lexicon())
         self._max_age = mask_ages_over
 
     @classmethod
@@ -139,9 +132,7 @@ class PiiEngine:
         folded = re.sub(r"['’]s$", "", folded)
         if folded in self._allow:
             return False, entity
-        if entity in _NAME_LIKE and all(
-            tok in self._allow or _CLINICAL_WORD.match(tok) for tok in folded.split()
-        ):
+        if entity in _NAME_LIKE and all(tok in self._allow or tok in self._clinical for tok in folded.split()):
             return False, entity
         if entity in ("DATE_TIME", "DATE"):
             return is_calendar_date(value), "DATE"
