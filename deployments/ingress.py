@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from ray import serve
 
 from deployments.session_store import connect_store
+from serve_app.audit import AuditLog
 from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
 from serve_app.ingress.auth import TokenAuth
@@ -59,10 +60,11 @@ class Ingress:
         parts["Flywheel"] = flywheel_client
         checks = {"SessionStore": self._store.ping, **{name: part.ready for name, part in parts.items()}}
         key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
-        recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client,
-                                    Pseudonymizer.from_secret(key, args.pseudonym_key_path), provenance(args.app))
+        pseudonyms = Pseudonymizer.from_secret(key, args.pseudonym_key_path)
+        recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client, pseudonyms, provenance(args.app))
+        audit = AuditLog(settings.audit_log_path(), lambda sid: pseudonyms.id("session", sid))
         self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder,
-                                      args.app.export)
+                                      args.app.export, audit)
 
     def __serve_build_asgi_app__(self):
         return mount_ui(create_api(self._service, self._auth, self._sse_ping_s), self._ui)

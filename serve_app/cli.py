@@ -3,6 +3,8 @@
 ::
 
     scribe prepare-models      # convert the packaged note model once into the model cache
+    scribe audit verify        # check the audit log's hash chain (exit 1 if broken)
+    scribe audit show -n 20    # the last audit records (no PHI in them)
 
 Evaluation and fitting are offline tools: ``python -m bench --help``.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -25,10 +28,43 @@ def _prepare(args) -> int:
     return 0
 
 
+def _audit_path(args) -> Path:
+    from serve_app.settings import Settings
+
+    return Path(args.path) if args.path else Settings().audit_log_path()
+
+
+def _audit_verify(args) -> int:
+    from serve_app.audit import verify_log
+
+    check = verify_log(_audit_path(args))
+    if check.ok:
+        print(f"[audit] {check.records} records, chain intact")
+        return 0
+    print(f"[audit] BROKEN at record {check.first_bad}: {check.reason} ({check.records} records verified before it)")
+    return 1
+
+
+def _audit_show(args) -> int:
+    path = _audit_path(args)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for line in lines[-args.n:]:
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scribe")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("prepare-models", help="convert the packaged note model once").set_defaults(func=_prepare)
+    audit = sub.add_parser("audit", help="the audit log of names reveals, exports, feedback and deletions")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    for name, func, text in (("verify", _audit_verify, "check the hash chain"), ("show", _audit_show, "last records")):
+        cmd = audit_sub.add_parser(name, help=text)
+        cmd.add_argument("--path", help="the log (default: $SCRIBE_DATA_DIR/audit/audit.jsonl)")
+        cmd.set_defaults(func=func)
+        if name == "show":
+            cmd.add_argument("-n", type=int, default=20, help="how many records")
     args = parser.parse_args(argv)
     return args.func(args)
 

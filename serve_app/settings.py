@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     def resolved_shared_dir(self) -> Path:
         return (self.shared_dir or CHECKOUT.parent / "shared").expanduser().resolve()
 
+    def audit_log_path(self) -> Path:
+        """The append-only audit log (who revealed names, exported, fed back, deleted)."""
+        return self.resolved_data_dir() / "audit" / "audit.jsonl"
+
     def dev_token_path(self) -> Path:
         return self.resolved_home() / "dev-token"
 

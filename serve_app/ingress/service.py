@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from pydantic import ValidationError
 
+from serve_app.audit import AuditLog
 from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
 from serve_app.engines.audio import decode_audio
@@ -50,12 +51,14 @@ class ScribeService:
         health_checks: name -> coroutine returning when that part is ready.
         feedback: the feedback recorder, or None (feedback answers 503).
         export: how exported notes are typed (FHIR document type).
+        audit: where names reveals, exports, feedback and deletions are recorded (None: not recorded).
     """
 
     def __init__(self, store: StoreClient, kick: Callable[[str], Any], limits: LimitsConfig,
                  health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None,
-                 export: ExportConfig | None = None):
+                 export: ExportConfig | None = None, audit: AuditLog | None = None):
         self._store = store
+        self._audit = audit
         self._export = export or ExportConfig()
         self._feedback = feedback
         self._kick = kick
@@ -124,11 +127,18 @@ class ScribeService:
     async def get_state(self, clinician: str, sid: str) -> SessionStateDoc:
         return await self._store.api.get_state(clinician, sid)
 
+    async def _audited(self, clinician: str, what: str, sid: str, /, **detail) -> None:
+        if self._audit is not None:
+            await self._audit.record(clinician, what, sid, **detail)
+
     async def get_names(self, clinician: str, sid: str) -> dict[str, str]:
-        return await self._store.api.get_names(clinician, sid)
+        names = await self._store.api.get_names(clinician, sid)
+        await self._audited(clinician, "names_revealed", sid, count=len(names))
+        return names
 
     async def delete_session(self, clinician: str, sid: str) -> None:
         await self._store.api.delete_session(clinician, sid)
+        await self._audited(clinician, "deleted", sid)
 
     async def session_exists(self, clinician: str, sid: str) -> bool:
         """True, or 404 when the session is not the clinician's."""
@@ -146,8 +156,11 @@ class ScribeService:
             raise Conflict("This session has no note yet.", code="no_note")
         names = await self._store.api.get_names(clinician, sid)
         if fmt == "fhir":
-            return await asyncio.to_thread(note_as_fhir, state, names, clinician, self._export)
-        return note_as_text(state, names)
+            body = await asyncio.to_thread(note_as_fhir, state, names, clinician, self._export)
+        else:
+            body = note_as_text(state, names)
+        await self._audited(clinician, "exported", sid, format=fmt, note_version=state["note_version"])
+        return body
 
     async def finish(self, clinician: str, sid: str) -> dict:
         result = await self._store.api.request_finish(clinician, sid)
@@ -160,4 +173,7 @@ class ScribeService:
         request = parse_json(body, FeedbackRequest)
         if self._feedback is None:
             raise NotReady("Feedback is not available on this deployment.", code="feedback_unavailable")
-        return await self._feedback.record(clinician, sid, request, idempotency_key)
+        answer = await self._feedback.record(clinician, sid, request, idempotency_key)
+        await self._audited(clinician, "feedback", sid, action=request.action, note_version=request.note_version,
+                            feedback_id=answer["feedback_id"])
+        return answer
