@@ -83,11 +83,11 @@ def _api_base(cfg: UiConfig, request: gr.Request | None) -> str:
     return f"http://{host}"
 
 
-def _views(state: UiSession | None, now: float | None = None) -> tuple[str, str, str]:
+def _views(state: UiSession | None) -> tuple[str, str, str]:
     if state is None:
         return render_status(None, None), render_transcript(None), render_note(None)
     return (render_status(state.view, state.ledger), render_transcript(state.view, state.names),
-            render_note(state.view, state.names, now))
+            render_note(state.view, state.names))
 
 
 _HEADING = re.compile(r"^\s*(subjective|objective|assessment|plan)\s*:?\s*$", re.IGNORECASE)

@@ -51,7 +51,6 @@ class ChunkBuffer:
         self.chunk_s = chunk_s
         self.rate: int | None = None
         self._pieces: list[np.ndarray] = []
-        self._frames = 0
         self.total_s = 0.0
 
     def add(self, rate: int, samples: np.ndarray) -> None:
@@ -60,7 +59,6 @@ class ChunkBuffer:
         self.rate = int(rate)
         piece = _as_int16(samples)
         self._pieces.append(piece)
-        self._frames += len(piece)
         self.total_s += len(piece) / self.rate
 
     def take(self, flush: bool = False, min_s: float = 0.2) -> list[bytes]:
@@ -76,7 +74,7 @@ class ChunkBuffer:
         if flush and len(audio) >= min_s * self.rate:
             out.append(wav_bytes(audio, self.rate))
             audio = audio[:0]
-        self._pieces, self._frames = ([audio] if len(audio) else []), len(audio)
+        self._pieces = [audio] if len(audio) else []
         return out
 
 
