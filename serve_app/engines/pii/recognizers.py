@@ -13,7 +13,12 @@ from typing import Iterable
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-__all__ = ["CuedValueRecognizer", "build_clinical_recognizers"]
+__all__ = ["CuedValueRecognizer", "DigitCountRecognizer", "build_clinical_recognizers", "PHONE_REGIONS"]
+
+#: Regions whose phone formats Presidio's ``phonenumbers`` recognizer tries (default: 8).
+PHONE_REGIONS = ("US", "GB", "CA", "AU", "NZ", "IE", "IN", "ZA", "DE", "AT", "CH", "FR", "BE", "NL", "LU", "IT",
+                 "ES", "PT", "BR", "MX", "AR", "PL", "CZ", "SK", "HU", "RO", "SE", "NO", "DK", "FI", "GR", "TR",
+                 "IL", "PH", "SG", "NG", "KE")
 
 _CAP = r"[A-ZÀ-ÖØ-Ý][\wÀ-ÖØ-öø-ÿ'’-]*"
 _WORD = r"[\wÀ-ÖØ-öø-ÿ'’.-]+"
@@ -21,14 +26,31 @@ _WORD = r"[\wÀ-ÖØ-öø-ÿ'’.-]+"
 _NOT_STREET_WORD = r"(?!(?:on|a|an|the|in|of|to|for|and|or|at|by|from|miles?|km|minutes?|hours?|times?|days?)\b)"
 _STREET_TYPES = (
     r"Street|St|Road|Rd|Avenue|Ave|Av|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|"
+    r"Path|Nagar|Marg|Chowk|Colony|Layout|Gali|Bagh|Ganj|Brae|Wynd|Gate|Heights|Vale|Meadow|Meadows|Fields|"
+    # USPS Publication 28 street suffixes
+    r"Turnpike|Mills?|Spurs?|Stravenue|Summit|Throughway|Trace|Trafficway|Tunnel|Underpass|Valley|Viaduct|"
+    r"Village|Ville|Vista|Views|Wells|Estates?|Extension|Falls|Ferry|Field|Flats?|Ford|Forest|Forge|Fork|"
+    r"Freeway|Garden|Glens?|Harbor|Haven|Hollow|Inlet|Island|Isle|Knolls?|Lakes?|Landing|Lights?|Locks?|"
+    r"Lodge|Manor|Mission|Motorway|Mount|Mountain|Neck|Orchard|Oval|Overpass|Pass|Pines?|Plains?|Points?|"
+    r"Ports?|Prairie|Ramp|Ranch|Rapids?|Route|Run|Shoals?|Shores?|Skyway|Springs?|Stream|Bypass|Canyon|"
+    r"Cape|Center|Cliffs?|Common|Corners?|Cove|Creek|Crest|Crossroad|Curve|Dale|Divide|Branch|Bridge|"
+    r"Brooks?|Burg|Bluffs?|Bend|Beach|Arcade|Annex|Unions?|Squares|Streets|Roads|Routes|Ways|Trails?|"
     r"Terrace|Crescent|Close|Trail|Parkway|Pkwy|Highway|Hwy|Square|Sq|Row|Radial|Circle|Cir|"
     r"Gardens|Grove|Mews|Walk|Park|Hill|Rise|View|Green|Loop|Pike|Alley|Path|Expressway|"
     r"Freeway|Junction|Crossing|Plaza|Ridge|Causeway|Wharf|Quay|Embankment"
 )
 _FOREIGN_SUFFIX = (
     r"veien|vegen|vei|gata|gaten|gate|gatan|vägen|vej|gade|straße|strasse|str\.|weg|laan|"
-    r"straat|gasse|platz|allee|ring|utca|útja|körút|tér|sor|ulica|aleja"
+    r"straat|gasse|platz|allee|ring|utca|útja|körút|tér|sor|ulica|aleja|steeg|laan|plein|gracht|kade|singel|"
+    r"dijk|hof|pad|baan|dreef|markt|-Weg|-Straße|-Strasse|-Platz|-Allee|-Ring"
 )
+#: street words that come before the name in Romance-language addresses ("avenue Maury", "Via Roma")
+_ROMANCE_STREET = (
+    r"rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|quai|route|cours|passage|via|viale|piazza|piazzale|"
+    r"corso|vicolo|largo|strada|contrada|canale|borgo|calle|camino|paseo|plaza|acceso|ronda|carrer|travesía|"
+    r"avenida|rua|travessa|praça|praia|trevo|alameda|rodovia|estrada|vila|ladeira|setor|quadra"
+)
+_HOUSE_NUMBER = r"\d{1,5}(?:\s?[-/]\s?\d{1,5})?[A-Za-z]?"
 _FOREIGN_WORD = (
     r"tér|utca|út|körút|sor|straße|strasse|weg|platz|allee|gasse|vej|gata|gade|ulica|aleja|"
     r"calle|via|viale|rue|rua|avenida|avenue|plac|náměstí|ulice"
@@ -71,6 +93,71 @@ class CuedValueRecognizer(EntityRecognizer):
         return results
 
 
+class DigitCountRecognizer(EntityRecognizer):
+    """A regex whose match counts only when it holds ``min_digits``..``max_digits`` digits
+    (a phone number is 8-15 digits however it is grouped)."""
+
+    def __init__(self, entity: str, patterns: Iterable[str], score: float, name: str,
+                 min_digits: int, max_digits: int):
+        self._patterns = [re.compile(p) for p in patterns]
+        self._score, self._min, self._max = score, min_digits, max_digits
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        entity = self.supported_entities[0]
+        if entities and entity not in entities:
+            return []
+        results = []
+        for pattern in self._patterns:
+            for match in pattern.finditer(text):
+                if self._min <= sum(c.isdigit() for c in match.group()) <= self._max:
+                    results.append(RecognizerResult(entity, match.start(), match.end(), self._score))
+        return results
+
+
+_MONTHS = (
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?|May"
+)
+_TIME = r"(?:,?\s*(?:at\s+|T)?\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s?(?i:[ap]\.?m\.?))?)?"
+
+
+def _date_recognizers() -> list[EntityRecognizer]:
+    """Dates in numeric, ISO and day-month forms, with an optional time of day."""
+    return [_pattern("calendar_date", "DATE", [
+        rf"\b\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})\b{_TIME}",
+        rf"\b\d{{4}}[/.-]\d{{1,2}}[/.-]\d{{1,2}}(?!\d){_TIME}",
+        rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})(?:,?\s+\d{{4}}|\s+'?\d{{2}}\b)?{_TIME}",
+        rf"\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?{_TIME}",
+    ], 0.6)]
+
+
+def _phone_recognizers() -> list[EntityRecognizer]:
+    """Phone numbers ``phonenumbers`` cannot parse without a region: international (+CC), grouped
+    digits (spaces, dots, dashes, brackets, a trunk ``(0)``), and long unbroken digit runs."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    grouped = DigitCountRecognizer("PHONE_NUMBER", [
+        r"(?<![\w+/.,-])\+\s?\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:[\s./-]?\d{2,6})(?![\w/-])",
+        r"(?<![\w/.,-])\(?\d{2,5}\)?(?:[\s./-]{1,2}\(?\d{2,5}\)?){1,4}(?![\w/-]|[.,]\d)",
+        r"(?<![\w.,/-])\d{9,15}(?![\w/-]|[.,]\d)",
+    ], 0.45, "grouped_phone", min_digits=8, max_digits=15)
+    return [PhoneRecognizer(supported_regions=PHONE_REGIONS), grouped]
+
+
+def _postal_recognizers() -> list[EntityRecognizer]:
+    """Postal codes whose shape says what they are (no cue needed)."""
+    return [_pattern("shaped_postcode", "ZIP_CODE", [
+        r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b",            # Canada K1A 0B1
+        r"\b\d{5}-\d{3}\b",                          # Brazil 01310-100
+        r"\b(?:[A-Z]{1,2}-)\d{4,5}\b",                 # H-7908, D-10115, NL-1011
+        r"\b\d{4}\s?(?!MG|ML|IU|UG|MCG|KG|AM|PM)[A-Z]{2}\b",  # Netherlands 1011 AB
+    ], 0.5, context=["postcode", "post code", "zip", "address", "lives"])]
+
+
 def _pattern(name: str, entity: str, regexes: list[str], score: float, context: list[str] | None = None):
     return PatternRecognizer(
         supported_entity=entity,
@@ -88,11 +175,19 @@ def build_clinical_recognizers() -> list[EntityRecognizer]:
             # 221B Baker Street, 5 North Oak Avenue
             rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_NOT_STREET_WORD}{_CAP}\s+){{0,3}}(?:{_STREET_TYPES})\b\.?",
             # Skoanveien 226, 5720 Skoanveien 226, Hauptstraße 5
-            rf"(?:\b\d{{1,5}}\s+)?\b{_CAP}(?:{_FOREIGN_SUFFIX})\s+\d{{1,5}}[A-Za-z]?\b\.?",
+            rf"(?:\b\d{{1,5}}\s+)?\b{_CAP}(?:{_FOREIGN_SUFFIX})\s+{_HOUSE_NUMBER}\b\.?",
             # Erzsébet tér 19., 233 Erzsébet tér 19.
             rf"(?:\b\d{{1,5}}\s+)?\b{_CAP}\s+(?:{_FOREIGN_WORD})\s+\d{{1,5}}[A-Za-z]?\b\.?",
             # ul. Cicha 86, rue Lepic 54
             rf"(?<!\w)(?:{_STREET_PREFIX})\s+{_CAP}(?:\s+{_CAP})?\s+\d{{1,5}}[A-Za-z]?\b",
+            # 79, avenue Maury; 12 rue de la Paix
+            rf"\b{_HOUSE_NUMBER},?\s+(?i:{_ROMANCE_STREET})\s+(?:(?i:de|da|do|dos|das|del|della|di|du|des|la|le)\s+)*"
+            rf"{_CAP}(?:\s+{_CAP}){{0,2}}",
+            # Canale Sollima, 54; Trevo de Peixoto, 7; Via Roma 12
+            rf"(?<!\w)(?i:{_ROMANCE_STREET})\s+(?:(?i:de|da|do|dos|das|del|della|di|du|des|la|le)\s+)*"
+            rf"{_CAP}(?:\s+{_CAP}){{0,2}},?\s+{_HOUSE_NUMBER}\b",
+            # 45/91, Bhakta Path (house numbers with a slash or range)
+            rf"\b\d{{1,5}}\s?[-/]\s?\d{{1,5}},?\s+(?:{_CAP}\s+){{0,3}}(?:{_STREET_TYPES})\b\.?",
             # Apt. 117, Suite 282, Flat 3B
             r"\b(?:Apt|Apartment|Suite|Ste|Unit|Flat|Bldg|Building|P\.?O\.? Box)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b",
             # the corner of <street> and <street>
@@ -165,4 +260,5 @@ def build_clinical_recognizers() -> list[EntityRecognizer]:
         ],
         0.8, "age",
     )
-    return [street, uk_postcode, us_zip, cued_zip, phone, mrn, dob, named_person, age]
+    return [street, uk_postcode, us_zip, cued_zip, phone, mrn, dob, named_person, age,
+            *_date_recognizers(), *_phone_recognizers(), *_postal_recognizers()]
