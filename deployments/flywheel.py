@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import Callable
 
 from ray import serve
@@ -23,7 +24,7 @@ log = logging.getLogger("ray.serve")
 def build_writer(cfg: FlywheelConfig, pii: PiiConfig, root: str, scanner: PhiScanner | None = None) -> FlywheelWriter:
     """The writer for ``root``; its last PHI scan is the service's PII engine plus philter-lite's rules."""
     return FlywheelWriter(root, FlywheelRules(similarity=cfg.similarity, dpo_max_similarity=cfg.dpo_max_similarity),
-                          scanner or PhiScanner.from_config(pii))
+                          scanner or PhiScanner.from_config(pii), cfg.quarantine_root)
 
 
 @serve.deployment(name="Flywheel")
@@ -34,8 +35,9 @@ class Flywheel:
     """
 
     def __init__(self, config: FlywheelConfig, pii_config: PiiConfig, root: str,
-                 pii_engine: Callable[[], PiiEngine] | None = None):
+                 pii_engine: Callable[[], PiiEngine] | None = None, quarantine_days: float = 30.0):
         self._cfg = config
+        self._quarantine_days = quarantine_days
         scanner = PhiScanner.from_config(pii_config, pii_engine()) if pii_engine is not None else None
         self._writer = build_writer(config, pii_config, root, scanner)
         self._writer.recover()
@@ -48,6 +50,11 @@ class Flywheel:
     async def submit(self, feedback: FeedbackSubmission) -> bool:
         """Durably spool one feedback (already masked); False if its id was already taken."""
         return await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
+
+    async def erase(self, session: str) -> dict[str, int]:
+        """Erase one session (its pseudonym) from spool, datasets and quarantine; rows removed per place."""
+        async with self._lock:
+            return await asyncio.to_thread(self._writer.erase, session)
 
     async def publish_now(self) -> int:
         """Publish everything spooled now (tests, ``flywheel`` tools); returns the feedback count."""
@@ -65,9 +72,17 @@ class Flywheel:
         return await asyncio.to_thread(self._writer.pending)
 
     async def _loop(self) -> None:
+        last_purge = 0.0
         while True:
             await asyncio.sleep(self._cfg.publish_interval_s)
             try:
                 await self.publish_now()
             except Exception as exc:  # the spool keeps everything; the next round retries
                 log.warning("flywheel publication failed (%s); retrying", type(exc).__name__)
+            if time.time() - last_purge > 3600:  # the quarantine's review window, checked hourly
+                last_purge = time.time()
+                try:
+                    async with self._lock:
+                        await asyncio.to_thread(self._writer.purge_quarantine, self._quarantine_days)
+                except Exception as exc:
+                    log.warning("quarantine purge failed (%s)", type(exc).__name__)

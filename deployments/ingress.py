@@ -8,6 +8,10 @@ key) are read from the environment here, in the replica, through
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict
 from ray import serve
 
@@ -16,6 +20,7 @@ from serve_app.audit import AuditLog
 from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
 from serve_app.ingress.auth import TokenAuth
+from serve_app.ingress.erasure import Eraser, ErasureLedger
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
 from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.routes import create_api
@@ -23,6 +28,8 @@ from serve_app.ingress.service import ScribeService
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
 from serve_app.ui import mount_ui
+
+log = logging.getLogger("ray.serve")
 
 __all__ = ["Ingress", "IngressArgs"]
 
@@ -63,8 +70,26 @@ class Ingress:
         pseudonyms = Pseudonymizer.from_secret(key, args.pseudonym_key_path)
         recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client, pseudonyms, provenance(args.app))
         audit = AuditLog(settings.audit_log_path(), lambda sid: pseudonyms.id("session", sid))
+        store = self._store
+        self._eraser = Eraser(
+            ErasureLedger(Path(args.store.data_dir) / "erasures"), store.api.session_exists,
+            {"session": lambda who, sid, _: store.api.delete_session(who, sid),
+             "pipeline_cache": lambda who, sid, _: pipeline_client.forget(sid),
+             "flywheel": lambda who, sid, session: flywheel_client.erase(session)},
+            lambda sid: pseudonyms.id("session", sid))
         self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder,
-                                      args.app.export, audit)
+                                      args.app.export, audit, self._eraser)
+        self._retry_s = args.app.retention.erasure_retry_s
+        self._retrier = asyncio.get_event_loop().create_task(self._retry_erasures())
+
+    async def _retry_erasures(self) -> None:
+        """Finish erasures a crash or a failing part left pending (at start, then periodically)."""
+        while True:
+            try:
+                await self._eraser.retry_pending()
+            except Exception as exc:
+                log.warning("erasure retry failed (%s)", type(exc).__name__)
+            await asyncio.sleep(self._retry_s)
 
     def __serve_build_asgi_app__(self):
         return mount_ui(create_api(self._service, self._auth, self._sse_ping_s), self._ui)

@@ -15,7 +15,7 @@ from ray import serve
 
 from deployments.session_store import connect_store
 from serve_app.clients import AsrClient, GuardrailsClient, NotesClient, PiiClient, RolesClient
-from serve_app.config import AsrConfig, NotesConfig, PipelineConfig
+from serve_app.config import AsrConfig, NotesConfig, PipelineConfig, RetentionConfig
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.note_updater import NoteUpdater
 from serve_app.pipeline.processor import SessionProcessor
@@ -35,6 +35,7 @@ class PipelineArgs(BaseModel):
     pipeline: PipelineConfig
     notes: NotesConfig
     store: StoreSpec
+    retention: RetentionConfig = RetentionConfig()
 
 
 @serve.deployment(name="Pipeline")
@@ -51,6 +52,21 @@ class Pipeline:
                                            self._notes, RolesClient(roles) if roles is not None else None,
                                            self._checks)
         self._scanner = asyncio.get_running_loop().create_task(self._scan())
+        self._retention = args.retention
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Apply the retention policy in the store every ``retention.sweep_interval_s``."""
+        policy = self._retention
+        while True:
+            try:
+                counts = await self._store.retention.sweep(policy.keep_audio, policy.session_days,
+                                                           policy.voice_features_days)
+                if any(counts.values()):
+                    log.info("retention sweep: %s", counts)
+            except Exception as exc:
+                log.warning("retention sweep failed: %s", type(exc).__name__)
+            await asyncio.sleep(policy.sweep_interval_s)
 
     async def _scan(self) -> None:
         while True:
@@ -69,6 +85,10 @@ class Pipeline:
 
     async def ready(self) -> bool:
         return True
+
+    async def forget(self, sid: str) -> None:
+        """Drop ``sid``'s decoded audio from this replica's memory (a session erased)."""
+        self._processor.forget(sid)
 
     async def kick(self, sid: str) -> None:
         """Start (or nudge) the loop for ``sid``, and its note updater; returns at once."""

@@ -14,6 +14,7 @@ import ray
 
 from serve_app.sessions.client import LocalTransport, StoreClient
 from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.settings import Settings
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
 
@@ -25,7 +26,8 @@ class SessionStoreActor:
     """Async actor: one event loop, so store calls never interleave mid-update."""
 
     def __init__(self, spec: StoreSpec):
-        self._local = LocalTransport(SessionStore(DiskJournal(spec.data_dir), spec))
+        sealer = Settings().sealer(spec.data_key_path) if spec.data_key_path else None
+        self._local = LocalTransport(SessionStore(DiskJournal(spec.data_dir, sealer), spec))
 
     async def ping(self) -> bool:
         return True

@@ -45,7 +45,7 @@ def compact(root_uri: str, progress: Callable[[int], None] | None = None) -> dic
         raise RuntimeError("compact needs a local (POSIX) root: object stores cannot swap a directory atomically")
     report = {}
     with root_lock(root):
-        for dataset in DATASETS:
+        for dataset in [d for d in DATASETS if os.path.lexists(root.path(d))]:
             current, version = current_snapshot(root, dataset)
             parts = _partitions(current)
             before = sum(len(f) for f in parts.values())

@@ -24,9 +24,9 @@ __all__ = ["ensure_layout", "current_snapshot", "swap_snapshot", "root_lock"]
 _VERSION = re.compile(r"v(\d{6})$")
 
 
-def ensure_layout(root: Root) -> None:
-    """Create every dataset path (a link to its first snapshot on local roots)."""
-    for dataset in DATASETS:
+def ensure_layout(root: Root, datasets=tuple(DATASETS)) -> None:
+    """Create each dataset path (a link to its first snapshot on local roots)."""
+    for dataset in datasets:
         link = root.path(dataset)
         if not root.local:
             root.fs.create_dir(link, recursive=True)

@@ -91,6 +91,14 @@ class Root:
         pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
         self._publish(tmp, self.path(rel))
 
+    def replace_table(self, rel: str, table: pa.Table) -> None:
+        """Atomically replace the existing Parquet file ``rel`` (a temporary file renamed over it)."""
+        tmp = self.path(posixpath.dirname(rel), f"_replace-{uuid.uuid4().hex}.tmp")
+        pq.write_table(table, tmp, filesystem=self.fs, compression="zstd")
+        self._sync(tmp)
+        self.fs.move(tmp, self.path(rel))
+        self._sync(posixpath.dirname(self.path(rel)))
+
     def delete(self, rel: str) -> None:
         try:
             self.fs.delete_file(self.path(rel))

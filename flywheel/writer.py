@@ -5,8 +5,14 @@ Layout under the root (see :mod:`.storage`)::
     _spool/<feedback_id>.json                one acknowledged feedback (written before the 201)
     _batches/<batch>.json                    a publication in progress: its ids and target files
     _ledger/<batch>.json                     ids a finished publication holds (idempotency index)
-    feedback|sft|dpo|quarantine/date=YYYY-MM-DD/part-<batch>.parquet
+    _erased/<session pseudonym>              a session whose rows were erased (consent withdrawn)
+    feedback|sft|dpo/date=YYYY-MM-DD/part-<batch>.parquet
     README.md                                the dataset card
+
+and, under a separate quarantine root (``<root>-quarantine`` unless configured), which the
+people who read the datasets need not be given::
+
+    quarantine/date=YYYY-MM-DD/part-<batch>.parquet
 
 :meth:`FlywheelWriter.submit` makes a feedback durable (``_spool``) and is what
 the 201 waits for.  :meth:`FlywheelWriter.publish` turns the spool into files:
@@ -39,13 +45,22 @@ from typing import Any
 import pyarrow as pa
 
 from flywheel.card import card_text
+from flywheel.erase import erase_session, is_erased
 from flywheel.layout import ensure_layout, root_lock
 from flywheel.phi_scan import PhiScanner, quarantine_row
 from flywheel.records import Feedback, FlywheelRules, rows_for
 from flywheel.schemas import DATASETS
 from flywheel.storage import Root
 
-__all__ = ["FlywheelWriter"]
+__all__ = ["FlywheelWriter", "quarantine_root_for", "PUBLIC_DATASETS"]
+
+#: what data scientists read; ``quarantine`` lives under its own root
+PUBLIC_DATASETS = ("feedback", "sft", "dpo")
+
+
+def quarantine_root_for(root: str) -> str:
+    """The default quarantine root: a sibling of ``root`` (``/data/flywheel`` -> ``/data/flywheel-quarantine``)."""
+    return root.rstrip("/") + "-quarantine"
 
 log = logging.getLogger("scribe.flywheel")
 
@@ -61,10 +76,12 @@ class FlywheelWriter:
         root: where the datasets live.
         rules: classification thresholds.
         scanner: PHI scan of each row (None: no scan, for tests of layout only).
+        quarantine_root: where quarantined rows go (default :func:`quarantine_root_for`).
     """
 
-    def __init__(self, root: str, rules: FlywheelRules, scanner: PhiScanner | None):
+    def __init__(self, root: str, rules: FlywheelRules, scanner: PhiScanner | None, quarantine_root: str | None = None):
         self.root = Root(root)
+        self.quarantine = Root(quarantine_root or quarantine_root_for(root))
         self.rules = rules
         self._scanner = scanner
         self._lock = lambda: root_lock(self.root)  # shared with `flywheel compact`
@@ -73,14 +90,18 @@ class FlywheelWriter:
         for name in self.root.list("_ledger", ".json"):
             self._known.update(json.loads(self.root.read_bytes(f"_ledger/{name}"))["feedback_ids"])
         self._known.update(n[:-5] for n in self.root.list("_spool", ".json"))
-        ensure_layout(self.root)
+        ensure_layout(self.root, PUBLIC_DATASETS)
+        ensure_layout(self.quarantine, ("quarantine",))
         card = card_text(rules).encode()
         if not self.root.exists("README.md") or self.root.read_bytes("README.md") != card:
             self.root.write_bytes("README.md", card)
 
     # -- acknowledgement -------------------------------------------------------
     def submit(self, fb: Feedback) -> bool:
-        """Make ``fb`` durable; False if this id was already taken (a retry). Returns after fsync."""
+        """Make ``fb`` durable; False if this id was already taken (a retry) or its session was erased.
+        Returns after fsync."""
+        if is_erased(self.root, fb.session):
+            return False
         with self._guard:
             if fb.feedback_id in self._known:
                 return False
@@ -108,6 +129,8 @@ class FlywheelWriter:
         """(dataset, date) -> rows, PHI findings sent to the quarantine."""
         out: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
         for fb in feedback:
+            if is_erased(self.root, fb.session):  # spooled while its session was being erased
+                continue
             day = _date(fb.received_at)
             for dataset, rows in rows_for(fb, self.rules).items():
                 for row in rows:
@@ -121,13 +144,14 @@ class FlywheelWriter:
 
     def _apply(self, batch: str, manifest: dict[str, Any], routed: dict | None = None) -> int:
         for target in manifest["targets"]:
-            if self.root.exists(target):
+            if self._root_for(target).exists(target):
                 continue
             if routed is None:
                 routed = self._route(self._spooled(manifest["feedback_ids"]))
             dataset, partition, _ = target.split("/")
             rows = routed[(dataset, partition.split("=", 1)[1])]
-            self.root.write_table(target, pa.Table.from_pylist(rows, schema=DATASETS[dataset]))
+            if rows:  # empty when its feedback's session was erased since the manifest was written
+                self._root_for(target).write_table(target, pa.Table.from_pylist(rows, schema=DATASETS[dataset]))
         ledger = f"_ledger/{batch}.json"
         if not self.root.exists(ledger):
             self.root.write_bytes(ledger, json.dumps({"feedback_ids": manifest["feedback_ids"]}).encode())
@@ -159,3 +183,30 @@ class FlywheelWriter:
             manifest = {"feedback_ids": [fb.feedback_id for fb in feedback], "targets": targets}
             self.root.write_bytes(f"_batches/{batch}.json", json.dumps(manifest).encode())
             return self._apply(batch, manifest, routed)
+
+    def _root_for(self, target: str) -> Root:
+        return self.quarantine if target.startswith("quarantine/") else self.root
+
+    # -- erasure -----------------------------------------------------------------
+    def erase(self, session: str) -> dict[str, int]:
+        """Erase ``session`` (its pseudonym) from the spool, the datasets and the quarantine; idempotent.
+        Returns rows removed per place."""
+        self.recover()
+        with self._lock():
+            removed = erase_session(self.root, session)
+            removed["quarantine"] = erase_session(self.quarantine, session).get("quarantine", 0)
+        return removed
+
+    def purge_quarantine(self, days: float, now: float | None = None) -> int:
+        """Delete quarantine partitions older than ``days`` (the review window); returns files deleted."""
+        cutoff = _date((now or time.time()) - days * 86400)
+        base = "_snapshots/quarantine" if self.quarantine.local and self.quarantine.exists("_snapshots/quarantine") \
+            else "quarantine"
+        deleted = 0
+        with self._lock():
+            for rel in self.quarantine.files(base):
+                partition = [p for p in rel.split("/") if p.startswith("date=")]
+                if partition and partition[0][5:] < cutoff:
+                    self.quarantine.delete(f"{base}/{rel}")
+                    deleted += 1
+        return deleted

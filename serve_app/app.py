@@ -36,6 +36,7 @@ from serve_app.config import AppArgs
 from serve_app.ingress.auth import ensure_dev_token
 from serve_app.placement import cluster_gpus, deployment_options, notes_placement
 from serve_app.sessions.spec import StoreSpec
+from serve_app.sealing import ensure_key_file
 from serve_app.settings import Settings
 
 __all__ = ["build_app", "build_graph", "store_spec", "EngineFactories"]
@@ -56,9 +57,9 @@ class EngineFactories:
     guardrails: Callable[[], Any] | None = None
 
 
-def store_spec(cfg: AppArgs, data_dir: Path) -> StoreSpec:
+def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSpec:
     """The session store's settings, derived once from the app's."""
-    return StoreSpec(data_dir=str(data_dir), actor_name=cfg.store.actor_name, namespace=cfg.store.namespace,
+    return StoreSpec(data_dir=str(data_dir), data_key_path=data_key_path, actor_name=cfg.store.actor_name, namespace=cfg.store.namespace,
                      max_pending_chunks=cfg.limits.max_pending_chunks, finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
                      context_s=cfg.asr.context_s)
@@ -88,7 +89,10 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
         key_path = str(ensure_dev_token(settings.pseudonym_key_path()))
     gpus = cluster_gpus()
     res = cfg.resources
-    store = store_spec(cfg, data_dir)
+    data_key_path = settings.data_key_path()
+    if settings.data_keys is None:
+        ensure_key_file(data_key_path)
+    store = store_spec(cfg, data_dir, str(data_key_path))
 
     asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr, str(model_cache), engines.asr)
     pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii, engines.pii)
@@ -105,10 +109,10 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
                                                                                          engines.guardrails)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
         asr, pii, notes, roles, guardrails,
-        PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store))
+        PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store, retention=cfg.retention))
     flywheel_root = cfg.flywheel.root or str(data_dir / "flywheel")
     flywheel = Flywheel.options(**deployment_options(res.flywheel, gpus)).bind(
-        cfg.flywheel, cfg.pii, flywheel_root, engines.pii)
+        cfg.flywheel, cfg.pii, flywheel_root, engines.pii, cfg.retention.quarantine_days)
     return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
         pipeline, asr, pii, roles, guardrails, flywheel,
         IngressArgs(app=cfg, store=store, dev_token_path=dev_token_path, pseudonym_key_path=key_path))

@@ -5,6 +5,9 @@
     scribe prepare-models      # convert the packaged note model once into the model cache
     scribe audit verify        # check the audit log's hash chain (exit 1 if broken)
     scribe audit show -n 20    # the last audit records (no PHI in them)
+    scribe data-key rotate     # put a fresh data-at-rest key first in the key file
+    scribe data-key reseal     # re-seal every PHI file with the newest key
+    scribe erasures            # erasures still pending (DELETEs that could not finish at once)
 
 Evaluation and fitting are offline tools: ``python -m bench --help``.
 """
@@ -53,6 +56,30 @@ def _audit_show(args) -> int:
     return 0
 
 
+def _key_rotate(args) -> int:
+    from serve_app.sealing import rotate_key_file
+    from serve_app.settings import Settings
+
+    settings = Settings()
+    if settings.data_keys is not None:
+        print("[data-key] SCRIBE_DATA_KEYS is set: put the new key first in it, restart, then run 'scribe data-key reseal'")
+        return 1
+    rotate_key_file(settings.data_key_path())
+    print(f"[data-key] new key first in {settings.data_key_path()}; restart the service, then run "
+          "'scribe data-key reseal', then remove the old key (the last line)")
+    return 0
+
+
+def _key_reseal(args) -> int:
+    from serve_app.sessions.disk_journal import DiskJournal
+    from serve_app.settings import Settings
+
+    settings = Settings()
+    count = DiskJournal(settings.resolved_data_dir(), settings.sealer()).reseal()
+    print(f"[data-key] {count} files re-sealed with the newest key")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scribe")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         cmd.set_defaults(func=func)
         if name == "show":
             cmd.add_argument("-n", type=int, default=20, help="how many records")
+    keys = sub.add_parser("data-key", help="the keys sealing PHI at rest")
+    keys_sub = keys.add_subparsers(dest="key_command", required=True)
+    keys_sub.add_parser("rotate", help="a fresh key first in the key file").set_defaults(func=_key_rotate)
+    keys_sub.add_parser("reseal", help="re-seal every PHI file with the newest key").set_defaults(func=_key_reseal)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -65,8 +65,16 @@ class FlywheelClient(DeploymentClient):
         """Spool one masked feedback durably; False if its id was already taken."""
         return await self._handle.submit.remote(feedback)
 
+    async def erase(self, session: str) -> dict[str, int]:
+        """Erase a session's rows (by its pseudonym) from the flywheel; rows removed per place."""
+        return await self._handle.erase.remote(session)
+
 
 class PipelineClient(DeploymentClient):
     def kick(self, sid: str) -> None:
         """Nudge the session's processing (fire and forget; the pipeline's scan is the safety net)."""
         self._handle.kick.remote(sid)
+
+    async def forget(self, sid: str) -> None:
+        """Drop the decoded audio the pipeline holds in memory for ``sid`` (erasure)."""
+        await self._handle.forget.remote(sid)

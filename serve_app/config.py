@@ -25,6 +25,7 @@ __all__ = [
     "ResourcesConfig",
     "FlywheelConfig",
     "ExportConfig",
+    "RetentionConfig",
     "AppArgs",
 ]
 
@@ -227,6 +228,8 @@ class FlywheelConfig(_Strict):
         None, description="Dataset root: a local path or a pyarrow.fs URI (s3://..., gs://...); "
         "null = $SCRIBE_DATA_DIR/flywheel.",
     )
+    quarantine_root: str | None = Field(
+        None, description="Where rows the PHI re-scan flags go, apart from the datasets; null = <root>-quarantine.")
     similarity: Literal["indel"] = Field(
         "indel", description="Edit similarity: RapidFuzz normalised Indel similarity of the rendered notes.")
     dpo_max_similarity: float = Field(
@@ -234,6 +237,21 @@ class FlywheelConfig(_Strict):
         "it also gives a DPO pair (chosen = edited, rejected = generated).")
     publish_interval_s: float = Field(2.0, gt=0, description="How often spooled feedback is published to Parquet.")
     max_batch: int = Field(2000, ge=1, description="Most feedback published in one batch of files.")
+
+
+class RetentionConfig(_Strict):
+    """How long PHI is kept, enforced by a background sweeper; and erasure retries."""
+
+    keep_audio: bool = Field(False, description="Keep raw audio after a session finishes (default: deleted once "
+                                                "the session is finished and transcribed).")
+    session_days: float = Field(30.0, gt=0, description="Journal, raw text and names are erased this many days "
+                                                         "after a session finished.")
+    voice_features_days: float = Field(0.0, ge=0, description="Per-word voice features (biometric) are removed "
+                                                              "this many days after finish (roles no longer need them).")
+    quarantine_days: float = Field(30.0, gt=0, description="Quarantined flywheel rows are purged after this review "
+                                                           "window (by date partition).")
+    sweep_interval_s: float = Field(300.0, gt=0, description="How often the sweeper runs.")
+    erasure_retry_s: float = Field(15.0, gt=0, description="How often pending erasures are retried.")
 
 
 class ExportConfig(_Strict):
@@ -296,5 +314,6 @@ class AppArgs(_Strict):
     guardrails: GuardrailsConfig = Field(GuardrailsConfig(), description="Checks of note items.")
     flywheel: FlywheelConfig = Field(FlywheelConfig(), description="Feedback datasets.")
     export: ExportConfig = Field(ExportConfig(), description="Note export (text, FHIR).")
+    retention: RetentionConfig = Field(RetentionConfig(), description="How long PHI is kept; erasure retries.")
     ui: UiConfig = Field(UiConfig(), description="The clinicians' web page.")
     resources: ResourcesConfig = Field(ResourcesConfig(), description="Serve resources per deployment.")

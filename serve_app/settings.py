@@ -8,6 +8,9 @@ machine or is secret.  Nothing else in the project reads these variables.
                            embedded default creates a development token file.
 ``SCRIBE_PSEUDONYM_KEY``   HMAC key of the dataset pseudonyms (>= 16 bytes);
                            unset: a 0600 key file next to the development token.
+``SCRIBE_DATA_KEYS``       keys sealing PHI at rest (names, audio, raw text),
+                           newest first, comma separated; unset: a 0600 key
+                           file ``$SCRIBE_HOME/data-keys``.
 ``SCRIBE_HOME``            working directory (dev token, key file); ``.scribe``.
 ``SCRIBE_DATA_DIR``        durable session data; ``$SCRIBE_HOME/data``.
 ``SCRIBE_MODEL_CACHE``     converted / joined models; ``~/.cache/clinical-scribe``.
@@ -38,6 +41,7 @@ class Settings(BaseSettings):
 
     api_tokens: SecretStr | None = Field(None, description="clinician_id:token pairs, comma separated.")
     pseudonym_key: SecretStr | None = Field(None, description="HMAC key of the dataset pseudonyms.")
+    data_keys: SecretStr | None = Field(None, description="Data-at-rest keys, newest first, comma separated.")
     home: Path = Field(Path(".scribe"), description="Per-deployment working directory.")
     data_dir: Path | None = Field(None, description="Durable session data; default $SCRIBE_HOME/data.")
     model_cache: Path = Field(Path("~/.cache/clinical-scribe"), description="Model conversion cache.")
@@ -69,6 +73,16 @@ class Settings(BaseSettings):
 
     def pseudonym_key_path(self) -> Path:
         return self.resolved_home() / "pseudonym-key"
+
+    def data_key_path(self) -> Path:
+        return self.resolved_home() / "data-keys"
+
+    def sealer(self, key_path: str | Path | None = None):
+        """The data-at-rest :class:`~serve_app.sealing.Sealer` (env keys first, else the key file)."""
+        from serve_app.sealing import Sealer
+
+        keys = self.data_keys.get_secret_value() if self.data_keys else None
+        return Sealer.from_secret(keys, key_path or self.data_key_path())
 
     def tokens_spec(self) -> str | None:
         return self.api_tokens.get_secret_value() if self.api_tokens else None

@@ -21,6 +21,7 @@ from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_str
 from serve_app.ingress.export import FHIR_MEDIA_TYPE
 from serve_app.ingress.schemas import (
     ChunkAccepted,
+    ErasurePending,
     CreateSessionResponse,
     FeedbackAccepted,
     FinishAccepted,
@@ -92,9 +93,11 @@ def _session_routes(service: ScribeService, clinician: Callable) -> APIRouter:
     async def finish(sid: str, who: str = Depends(clinician)):
         return await service.finish(who, sid)
 
-    @router.delete("/{sid}", status_code=204)
+    @router.delete("/{sid}", status_code=204, responses={202: {"model": ErasurePending}})
     async def delete_session(sid: str, who: str = Depends(clinician)):
-        await service.delete_session(who, sid)
+        pending = await service.delete_session(who, sid)
+        if pending:  # never a 204 until everything is erased; the rest is retried in the background
+            return JSONResponse(ErasurePending(pending=pending).model_dump(), status_code=202)
         return Response(status_code=204)
 
     return router

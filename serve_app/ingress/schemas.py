@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Role", "ErrorDetail", "ErrorBody", "CreateSessionRequest", "CreateSessionResponse",
     "SessionSummary", "ChunkAccepted", "SegmentIn", "SegmentsRequest", "SegmentsAccepted",
-    "FinishAccepted", "Health", "RoleCorrection",
+    "FinishAccepted", "Health", "RoleCorrection", "ErasurePending",
 ]
 
 Role = Literal["doctor", "patient"]
@@ -45,6 +45,13 @@ class SessionSummary(BaseModel):
 class ChunkAccepted(BaseModel):
     seq: int
     duplicate: bool = Field(False, description="True when this exact chunk was already stored.")
+
+
+class ErasurePending(BaseModel):
+    """202 to a DELETE: part of the erasure could not be done now; it is retried until done."""
+
+    status: Literal["erasure_pending"] = "erasure_pending"
+    pending: list[str] = Field(description="Steps not done yet: session, pipeline_cache, flywheel.")
 
 
 class SegmentIn(BaseModel):

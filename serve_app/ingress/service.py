@@ -17,6 +17,7 @@ from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
 from serve_app.engines.audio import decode_audio
 from serve_app.errors import BadRequest, Conflict, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.ingress.erasure import Eraser
 from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
@@ -52,12 +53,14 @@ class ScribeService:
         feedback: the feedback recorder, or None (feedback answers 503).
         export: how exported notes are typed (FHIR document type).
         audit: where names reveals, exports, feedback and deletions are recorded (None: not recorded).
+        eraser: runs a DELETE's erasure everywhere (None: the store's journal only).
     """
 
     def __init__(self, store: StoreClient, kick: Callable[[str], Any], limits: LimitsConfig,
                  health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None,
-                 export: ExportConfig | None = None, audit: AuditLog | None = None):
+                 export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None):
         self._store = store
+        self._eraser = eraser
         self._audit = audit
         self._export = export or ExportConfig()
         self._feedback = feedback
@@ -136,9 +139,15 @@ class ScribeService:
         await self._audited(clinician, "names_revealed", sid, count=len(names))
         return names
 
-    async def delete_session(self, clinician: str, sid: str) -> None:
-        await self._store.api.delete_session(clinician, sid)
-        await self._audited(clinician, "deleted", sid)
+    async def delete_session(self, clinician: str, sid: str) -> list[str]:
+        """Erase the session everywhere; returns the erasure steps still pending ([]: all done)."""
+        if self._eraser is None:
+            await self._store.api.delete_session(clinician, sid)
+            remaining: list[str] = []
+        else:
+            remaining = await self._eraser.erase(clinician, sid)
+        await self._audited(clinician, "deleted", sid, pending=remaining)
+        return remaining
 
     async def session_exists(self, clinician: str, sid: str) -> bool:
         """True, or 404 when the session is not the clinician's."""

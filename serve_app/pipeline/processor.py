@@ -91,6 +91,11 @@ class SessionProcessor:
         # left context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
 
+    def forget(self, sid: str) -> None:
+        """Drop ``sid``'s decoded audio from the cache (the session was erased)."""
+        for key in [k for k in self._pcm if k[0] == sid]:
+            del self._pcm[key]
+
     def kick(self, sid: str) -> None:
         """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
         self._loops.kick(sid)

@@ -29,6 +29,7 @@ from serve_app.sessions.feedback_log import FeedbackLog
 from serve_app.sessions.fences import PipelineFences
 from serve_app.sessions.model import WorkItem
 from serve_app.sessions.note_commits import NoteCommits
+from serve_app.sessions.retention import RetentionSweep
 from serve_app.sessions.store import ROLES, SessionStore
 
 __all__ = ["StoreClient", "StoreTransport", "LocalTransport", "route", "ApiCalls", "WorkCalls", "NoteCalls",
@@ -203,9 +204,16 @@ class FeedbackCalls(_RoleCalls):
                                 final_note, idempotency_key, names_delta)
 
 
+class RetentionCalls(_RoleCalls):
+    """The retention sweeper. Mirrors :class:`~serve_app.sessions.retention.RetentionSweep`."""
+
+    async def sweep(self, keep_audio: bool, session_days: float, voice_features_days: float) -> dict[str, int]:
+        return await self._call(RetentionSweep.sweep, keep_audio, session_days, voice_features_days)
+
+
 class StoreClient:
     """Every session-store call, typed, grouped by the store's roles (``api``, ``work``, ``notes``,
-    ``feedback``); ``calls`` counts round trips by method (benchmarks, tests)."""
+    ``feedback``, ``retention``); ``calls`` counts round trips by method (benchmarks, tests)."""
 
     def __init__(self, transport: StoreTransport):
         self._transport = transport
@@ -214,6 +222,7 @@ class StoreClient:
         self.work = WorkCalls(self)
         self.notes = NoteCalls(self)
         self.feedback = FeedbackCalls(self)
+        self.retention = RetentionCalls(self)
 
     async def _call(self, method: Callable, *args: Any, **kwargs: Any) -> Any:
         role, name = route(method)

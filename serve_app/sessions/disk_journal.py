@@ -3,8 +3,11 @@
 Layout under the data directory (mode 0700; files 0600)::
 
     sessions/<sid>/events.jsonl   one JSON event a line, fsynced per append
-    sessions/<sid>/blobs/<name>   chunk audio and raw text batches (PHI)
-    sessions/<sid>/names.json     placeholder -> real value (PHI)
+    sessions/<sid>/blobs/<name>   chunk audio and raw text batches (PHI, sealed)
+    sessions/<sid>/names.json     placeholder -> real value (PHI, sealed)
+
+With a :class:`~serve_app.sealing.Sealer` the PHI files are encrypted (AES-GCM, bound
+to their place); events hold masked text only and stay readable for recovery.
 
 An append returns only after ``fsync``; a blob is written to a temporary file,
 fsynced and renamed, and its directory fsynced, before the event that refers to
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.durable import atomic_write, fsync_path
+from serve_app.sealing import Sealer
 
 __all__ = ["DiskJournal"]
 
@@ -27,10 +31,19 @@ __all__ = ["DiskJournal"]
 class DiskJournal:
     """Append-only per-session event logs plus blobs, all fsynced."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, sealer: Sealer | None = None):
         self.root = Path(root) / "sessions"
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._fds: dict[str, int] = {}
+        self._sealer = sealer
+        for trash in self.root.glob(".deleted-*"):  # a delete cut short after its rename: finish it
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def _seal(self, data: bytes, place: str) -> bytes:
+        return self._sealer.seal(data, place) if self._sealer else data
+
+    def _open(self, data: bytes, place: str) -> bytes:
+        return self._sealer.open(data, place) if self._sealer else data
 
     def _dir(self, sid: str) -> Path:
         if not sid or "/" in sid or sid.startswith("."):
@@ -79,17 +92,52 @@ class DiskJournal:
     def put_blob(self, sid: str, name: str, data: bytes) -> None:
         directory = self._dir(sid) / "blobs"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(directory / name, data)
+        atomic_write(directory / name, self._seal(data, f"{sid}/blobs/{name}"))
 
     def get_blob(self, sid: str, name: str) -> bytes:
-        return (self._dir(sid) / "blobs" / name).read_bytes()
+        return self._open((self._dir(sid) / "blobs" / name).read_bytes(), f"{sid}/blobs/{name}")
 
     def load_names(self, sid: str) -> dict[str, str]:
         path = self._dir(sid) / "names.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return json.loads(self._open(path.read_bytes(), f"{sid}/names.json")) if path.exists() else {}
 
     def save_names(self, sid: str, names: dict[str, str]) -> None:
-        atomic_write(self._dir(sid) / "names.json", json.dumps(names, ensure_ascii=False).encode())
+        data = json.dumps(names, ensure_ascii=False).encode()
+        atomic_write(self._dir(sid) / "names.json", self._seal(data, f"{sid}/names.json"))
+
+    def delete_blobs(self, sid: str, prefixes: tuple[str, ...]) -> int:
+        """Delete the session's blobs whose names start with ``prefixes`` (retention); returns the count."""
+        directory = self._dir(sid) / "blobs"
+        doomed = [p for p in directory.glob("*") if p.is_file() and p.name.startswith(prefixes)] \
+            if directory.exists() else []
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        if doomed:
+            fsync_path(directory)
+        return len(doomed)
+
+    def rewrite_events(self, sid: str, events: list[dict[str, Any]]) -> None:
+        """Replace the session's event log atomically (retention removing fields from old events)."""
+        fd = self._fds.pop(sid, None)
+        if fd is not None:
+            os.close(fd)
+        body = b"".join((json.dumps(e, separators=(",", ":"), ensure_ascii=False) + "\n").encode() for e in events)
+        atomic_write(self._dir(sid) / "events.jsonl", body)
+
+    def reseal(self) -> int:
+        """Re-seal every PHI file not sealed with the newest key (after a rotation); returns the count."""
+        if self._sealer is None:
+            return 0
+        done = 0
+        for sid in self.session_ids():
+            directory = self._dir(sid)
+            files = [(directory / "names.json", f"{sid}/names.json")] + \
+                [(p, f"{sid}/blobs/{p.name}") for p in sorted((directory / "blobs").glob("*")) if p.is_file()]
+            for path, place in files:
+                if path.exists() and not self._sealer.is_current(raw := path.read_bytes()):
+                    atomic_write(path, self._sealer.seal(self._sealer.open(raw, place), place))
+                    done += 1
+        return done
 
     def delete(self, sid: str) -> None:
         """Erase a session (events, audio, names); the rename makes it vanish at once."""

@@ -13,6 +13,8 @@ class StoreSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_dir: str = Field("", description="Absolute path of the durable session data (the actor opens it).")
+    data_key_path: str = Field("", description="The data key file (when SCRIBE_DATA_KEYS is unset); "
+                                               "empty: PHI files are not encrypted (unit tests only).")
     actor_name: str = Field("scribe_session_store", description="Name of the session-store actor.")
     namespace: str = Field("scribe", description="Ray namespace of the session-store actor.")
     max_pending_chunks: int = Field(64, gt=0, description="Back-pressure limit per session (503 beyond it).")

@@ -12,6 +12,7 @@ attribute       role                                             called by
 ``work``        :class:`~.fences.PipelineFences`                 the session processor
 ``notes``       :class:`~.note_commits.NoteCommits`              note updater, checks
 ``feedback``    :class:`~.feedback_log.FeedbackLog`              the feedback recorder
+``retention``   :class:`~.retention.RetentionSweep`              the pipeline's sweeper
 ==============  ===============================================  ==================
 
 Every mutating call writes to the journal (and fsyncs) before it returns, so an
@@ -29,12 +30,14 @@ from serve_app.sessions.client_api import ClientApi
 from serve_app.sessions.feedback_log import FeedbackLog
 from serve_app.sessions.fences import PipelineFences
 from serve_app.sessions.note_commits import NoteCommits
+from serve_app.sessions.retention import RetentionSweep
 from serve_app.sessions.spec import StoreSpec
 
 __all__ = ["SessionStore", "ROLES"]
 
 #: role attribute -> class: the only methods a store client can reach.
-ROLES: dict[str, type] = {"api": ClientApi, "work": PipelineFences, "notes": NoteCommits, "feedback": FeedbackLog}
+ROLES: dict[str, type] = {"api": ClientApi, "work": PipelineFences, "notes": NoteCommits, "feedback": FeedbackLog,
+                          "retention": RetentionSweep}
 
 
 class SessionStore:
@@ -53,6 +56,7 @@ class SessionStore:
         self.work = PipelineFences(self.book)
         self.notes = NoteCommits(self.book)
         self.feedback = FeedbackLog(self.book)
+        self.retention = RetentionSweep(self.book)
 
     def role(self, name: str):
         """The role object ``name`` (one of :data:`ROLES`)."""

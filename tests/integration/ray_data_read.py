@@ -20,11 +20,14 @@ def main(root: str) -> None:
     out = {}
     from flywheel.storage import Root
 
+    from flywheel.writer import quarantine_root_for
+
     for name in ("feedback", "sft", "dpo", "quarantine"):
-        if not Root(root).files(name):  # Ray Data refuses a directory with no files yet
+        base = quarantine_root_for(root) if name == "quarantine" else root
+        if not Root(base).files(name):  # Ray Data refuses a directory with no files yet
             out[name] = {"count": 0, "columns": [], "feedback_ids": []}
             continue
-        ds = ray.data.read_parquet(f"{root}/{name}")
+        ds = ray.data.read_parquet(f"{base}/{name}")
         rows = ds.select_columns(["feedback_id"]).take_all() if ds.count() else []
         out[name] = {"count": ds.count(), "columns": ds.schema().names,
                      "feedback_ids": [r["feedback_id"] for r in rows]}

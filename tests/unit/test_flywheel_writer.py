@@ -12,7 +12,7 @@ from flywheel.compact import compact
 from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules, rows_for
 from flywheel.schemas import DATASETS, SCHEMA_VERSION
-from flywheel.writer import FlywheelWriter
+from flywheel.writer import FlywheelWriter, quarantine_root_for
 
 NOTE = {"subjective": [{"id": "n0", "text": "Cough for two weeks.", "citations": ["s0"]}],
         "objective": [], "assessment": [{"id": "n1", "text": "Likely viral bronchitis.", "citations": ["s1"]}],
@@ -36,8 +36,13 @@ def edited(text):
     return {**NOTE, "plan": [{"id": "n2", "text": text, "citations": ["s1"]}]}
 
 
+def dataset_path(root, dataset):
+    """Where a dataset lives: the quarantine under its own root, the others under ``root``."""
+    return os.path.join(quarantine_root_for(str(root)) if dataset == "quarantine" else str(root), dataset)
+
+
 def rows(root, dataset):
-    return pads.dataset(os.path.join(root, dataset), format="parquet", partitioning="hive").to_table().to_pylist()
+    return pads.dataset(dataset_path(root, dataset), format="parquet", partitioning="hive").to_table().to_pylist()
 
 
 def test_classification_accept_edit_reject():
@@ -69,7 +74,7 @@ def test_published_rows_match_the_pinned_schemas_and_retries_are_not_duplicated(
     assert sorted(r["feedback_id"] for r in rows(tmp_path, "feedback")) == ["f1", "f2"]
     assert len(rows(tmp_path, "sft")) == 2 and len(rows(tmp_path, "dpo")) == 1
     for name, schema in DATASETS.items():
-        ds = pads.dataset(os.path.join(tmp_path, name), format="parquet", partitioning="hive")
+        ds = pads.dataset(dataset_path(tmp_path, name), format="parquet", partitioning="hive")
         if ds.files:
             assert ds.schema.names == schema.names + ["date"]
     assert FlywheelWriter(str(tmp_path), FlywheelRules(), None).submit(feedback("f1")) is False  # after restart
@@ -83,9 +88,11 @@ def test_planted_phi_goes_to_quarantine_redacted_never_to_sft(tmp_path):
     quarantined = rows(tmp_path, "quarantine")
     assert {q["dataset"] for q in quarantined} == {"feedback", "sft", "dpo"}
     assert all(q["entity_types"] == ["PERSON"] for q in quarantined)
-    for path, _, files in os.walk(tmp_path):
-        for f in files:
-            assert b"John Smith" not in open(os.path.join(path, f), "rb").read()
+    assert not os.path.exists(os.path.join(tmp_path, "quarantine"))  # not beside the datasets readers are given
+    for top in (str(tmp_path), quarantine_root_for(str(tmp_path))):
+        for path, _, files in os.walk(top):
+            for f in files:
+                assert b"John Smith" not in open(os.path.join(path, f), "rb").read()
 
 
 @pytest.mark.parametrize("crash_after", ["manifest", "one_target", "ledger", "half_spool_deleted"])

@@ -38,9 +38,10 @@ def _client_methods(cls) -> list[str]:
 
 def test_every_store_method_has_a_typed_client_method_with_its_signature():
     """One client class per store role, method for method, parameter for parameter."""
-    from serve_app.sessions.client import ApiCalls, FeedbackCalls, NoteCalls, WorkCalls
+    from serve_app.sessions.client import ApiCalls, FeedbackCalls, NoteCalls, RetentionCalls, WorkCalls
 
-    clients = {"api": ApiCalls, "work": WorkCalls, "notes": NoteCalls, "feedback": FeedbackCalls}
+    clients = {"api": ApiCalls, "work": WorkCalls, "notes": NoteCalls, "feedback": FeedbackCalls,
+               "retention": RetentionCalls}
     assert set(clients) == set(ROLES)
     for role, cls in ROLES.items():
         store_methods = {n: f for n, f in vars(cls).items() if inspect.isfunction(f) and not n.startswith("_")}
