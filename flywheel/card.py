@@ -43,10 +43,13 @@ this directory (`--root`).
 
 Only masked text enters: PHI is replaced by session-consistent placeholders (`[PERSON_1]`), and a
 clinician's edited note is masked with the session's own placeholder map and the PII engine before
-the feedback is acknowledged. The writer scans every row again; a row where anything is still found
-goes to `quarantine/` with the finding redacted to its type (never into `sft/` or `dpo/`), and is
-counted by `flywheel stats`. Clinicians and sessions appear only as keyed pseudonyms (HMAC-SHA256).
-Deleting a session (consent withdrawn) does not remove rows already here: they hold no PHI.
+the feedback is acknowledged. The writer scans every row again with two different detectors (the
+masking engine and philter-lite's rules); a row where anything is still found goes to the quarantine,
+a separate root (`<root>-quarantine` unless configured) with the finding redacted to its type (never
+into `sft/` or `dpo/`), is counted by `flywheel stats`, and is purged after the review window.
+Clinicians and sessions appear only as keyed pseudonyms (HMAC-SHA256). Deleting a session (consent
+withdrawn) removes its rows here too (every file holding them is rewritten atomically, older
+snapshots included), because masking is never perfect.
 
 ## Guarantees
 

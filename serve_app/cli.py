@@ -14,6 +14,7 @@ Evaluation and fitting are offline tools: ``python -m bench --help``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -80,6 +81,17 @@ def _key_reseal(args) -> int:
     return 0
 
 
+def _erasures(args) -> int:
+    from serve_app.ingress.erasure import ErasureLedger
+    from serve_app.settings import Settings
+
+    pending = ErasureLedger(Settings().resolved_data_dir() / "erasures").pending()
+    for entry in pending:  # ids and pseudonyms only: no PHI
+        print(json.dumps({k: entry.get(k) for k in ("sid", "clinician", "requested_at", "done", "pending", "attempts")}))
+    print(f"[erasures] {len(pending)} pending (the service retries them every retention.erasure_retry_s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scribe")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     keys_sub = keys.add_subparsers(dest="key_command", required=True)
     keys_sub.add_parser("rotate", help="a fresh key first in the key file").set_defaults(func=_key_rotate)
     keys_sub.add_parser("reseal", help="re-seal every PHI file with the newest key").set_defaults(func=_key_reseal)
+    sub.add_parser("erasures", help="erasures still pending").set_defaults(func=_erasures)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -118,8 +118,10 @@ class ScribeApi:
     async def names(self, sid: str) -> dict[str, str]:
         return (await self._call("GET", f"/v1/sessions/{sid}/names")).json()
 
-    async def delete(self, sid: str) -> None:
-        await self._call("DELETE", f"/v1/sessions/{sid}")
+    async def delete(self, sid: str) -> list[str]:
+        """Erase the session; returns the erasure steps the service is still finishing ([]: all done)."""
+        reply = await self._call("DELETE", f"/v1/sessions/{sid}")
+        return reply.json().get("pending", []) if reply.status_code == 202 else []
 
     async def finish(self, sid: str) -> None:
         await self._call("POST", f"/v1/sessions/{sid}/finish", json={})

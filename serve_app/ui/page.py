@@ -395,13 +395,15 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             if st is None or st.sid is None:
                 return "No session open.", *_views(st), gr.update(visible=False), gr.update()
             try:
-                await st.api.delete(st.sid)
+                pending = await st.api.delete(st.sid)
                 listed = await st.api.list_sessions()
             except ApiError as exc:
                 return plain_words(exc), *_views(st), gr.update(visible=False), gr.update()
             st.sid, st.view, st.names = None, None, None
             st.follower += 1
-            return ("The session and everything recorded in it were deleted.", *_views(st),
+            done = "The session and everything recorded in it were deleted." if not pending else \
+                "The session was deleted; removing it from the training data is still under way and will finish shortly."
+            return (done, *_views(st),
                     gr.update(visible=False), gr.update(choices=render_sessions(listed), value=None))
 
         # --- wiring (every event private: the page is not an API) ------------------------------

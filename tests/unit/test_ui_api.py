@@ -61,3 +61,11 @@ def test_an_unreachable_service_is_retryable():
     with pytest.raises(ApiError) as caught:
         asyncio.run(api.state("sid"))
     assert caught.value.code == "unreachable" and caught.value.retryable
+
+
+def test_a_delete_still_erasing_reports_its_pending_steps():
+    answers = iter([httpx.Response(202, json={"status": "erasure_pending", "pending": ["flywheel"]}),
+                    httpx.Response(204)])
+    api = ScribeApi("http://scribe", "tok", transport=httpx.MockTransport(lambda request: next(answers)))
+    assert asyncio.run(api.delete("s1")) == ["flywheel"]
+    assert asyncio.run(api.delete("s1")) == []
