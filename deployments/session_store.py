@@ -14,9 +14,9 @@ import ray
 
 from serve_app.sessions.client import LocalTransport, StoreClient
 from serve_app.sessions.disk_journal import DiskJournal
-from serve_app.settings import Settings
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
+from serve_app.settings import Settings
 
 __all__ = ["SessionStoreActor", "ActorTransport", "connect_store"]
 

@@ -35,8 +35,8 @@ from deployments.roles import Roles
 from serve_app.config import AppArgs
 from serve_app.ingress.auth import ensure_dev_token
 from serve_app.placement import cluster_gpus, deployment_options, notes_placement
-from serve_app.sessions.spec import StoreSpec
 from serve_app.sealing import ensure_key_file
+from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
 
 __all__ = ["build_app", "build_graph", "store_spec", "EngineFactories"]
@@ -59,7 +59,8 @@ class EngineFactories:
 
 def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSpec:
     """The session store's settings, derived once from the app's."""
-    return StoreSpec(data_dir=str(data_dir), data_key_path=data_key_path, actor_name=cfg.store.actor_name, namespace=cfg.store.namespace,
+    return StoreSpec(data_dir=str(data_dir), data_key_path=data_key_path, actor_name=cfg.store.actor_name,
+                     namespace=cfg.store.namespace,
                      max_pending_chunks=cfg.limits.max_pending_chunks, finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
                      context_s=cfg.asr.context_s)

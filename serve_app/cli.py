@@ -63,7 +63,8 @@ def _key_rotate(args) -> int:
 
     settings = Settings()
     if settings.data_keys is not None:
-        print("[data-key] SCRIBE_DATA_KEYS is set: put the new key first in it, restart, then run 'scribe data-key reseal'")
+        print("[data-key] SCRIBE_DATA_KEYS is set: put the new key first in it, restart, "
+              "then run 'scribe data-key reseal'")
         return 1
     rotate_key_file(settings.data_key_path())
     print(f"[data-key] new key first in {settings.data_key_path()}; restart the service, then run "
@@ -87,7 +88,8 @@ def _erasures(args) -> int:
 
     pending = ErasureLedger(Settings().resolved_data_dir() / "erasures").pending()
     for entry in pending:  # ids and pseudonyms only: no PHI
-        print(json.dumps({k: entry.get(k) for k in ("sid", "clinician", "requested_at", "done", "pending", "attempts")}))
+        fields = ("sid", "clinician", "requested_at", "done", "pending", "attempts")
+        print(json.dumps({k: entry.get(k) for k in fields}))
     print(f"[erasures] {len(pending)} pending (the service retries them every retention.erasure_retry_s)")
     return 0
 

@@ -246,8 +246,9 @@ class RetentionConfig(_Strict):
                                                 "the session is finished and transcribed).")
     session_days: float = Field(30.0, gt=0, description="Journal, raw text and names are erased this many days "
                                                          "after a session finished.")
-    voice_features_days: float = Field(0.0, ge=0, description="Per-word voice features (biometric) are removed "
-                                                              "this many days after finish (roles no longer need them).")
+    voice_features_days: float = Field(
+        0.0, ge=0, description="Per-word voice features (biometric) are removed this many days after finish "
+                               "(roles no longer need them).")
     quarantine_days: float = Field(30.0, gt=0, description="Quarantined flywheel rows are purged after this review "
                                                            "window (by date partition).")
     sweep_interval_s: float = Field(300.0, gt=0, description="How often the sweeper runs.")

@@ -11,7 +11,7 @@ import os
 import uuid
 from pathlib import Path
 
-__all__ = ["fsync_path", "atomic_write"]
+__all__ = ["fsync_path", "atomic_write", "ensure_secret_file"]
 
 
 def fsync_path(path: str | os.PathLike) -> None:
@@ -38,3 +38,15 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int = 0o600) -> Non
         os.close(fd)
     os.replace(tmp, path)
     fsync_path(path.parent)
+
+
+def ensure_secret_file(path: Path) -> Path:
+    """Create a 0600 file holding one fresh random secret (a token, a key) if it does not exist."""
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32) + "\n")
+    return path

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from serve_app.durable import ensure_secret_file
+
 __all__ = ["Sealer", "SealError", "ensure_key_file", "rotate_key_file", "MAGIC"]
 
 MAGIC = b"SCRBSEAL1"
@@ -87,12 +89,7 @@ class Sealer:
 
 def ensure_key_file(path: Path) -> Path:
     """Create the 0600 key file with one fresh key if it does not exist (the embedded default)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32) + "\n")
-    return path
+    return ensure_secret_file(path)
 
 
 def rotate_key_file(path: Path) -> None:

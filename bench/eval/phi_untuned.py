@@ -51,6 +51,10 @@ def score(rows: list[dict], mask) -> dict:
     return out
 
 
+def _present(tokens: list[str], text: str) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text) for t in tokens)
+
+
 def rescan(rows: list[dict], mask, scanner) -> dict:
     """Identifiers the masking let through, and how many of those the flywheel's re-scan (both
     detectors) still finds: what reaches a dataset is what slips past both."""
@@ -61,10 +65,9 @@ def rescan(rows: list[dict], mask, scanner) -> dict:
         after = (redacted or {"reason": masked})["reason"]
         for span in row["spans"]:
             tokens = identifying_tokens(span["value"])
-            present = lambda text: any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text) for t in tokens)
-            if present(masked):
+            if _present(tokens, masked):
                 leaked += 1
-                past_both += present(after)
+                past_both += _present(tokens, after)
     total = sum(len(r["spans"]) for r in rows)
     return {"identifiers": total, "past_masking": leaked, "past_masking_and_rescan": past_both,
             "recall_masking_plus_rescan": round(1 - past_both / total, 3)}

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 
+from serve_app.durable import ensure_secret_file
 from serve_app.errors import Unauthorized
 
 __all__ = ["TokenAuth", "ensure_dev_token", "DEV_CLINICIAN"]
@@ -26,12 +25,7 @@ def _digest(token: str) -> bytes:
 
 def ensure_dev_token(path: Path) -> Path:
     """Create a secret file (0600: the development token, the pseudonym key) if it does not exist."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32) + "\n")
-    return path
+    return ensure_secret_file(path)
 
 
 class TokenAuth:

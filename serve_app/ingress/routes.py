@@ -21,8 +21,8 @@ from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_str
 from serve_app.ingress.export import FHIR_MEDIA_TYPE
 from serve_app.ingress.schemas import (
     ChunkAccepted,
-    ErasurePending,
     CreateSessionResponse,
+    ErasurePending,
     FeedbackAccepted,
     FinishAccepted,
     Health,

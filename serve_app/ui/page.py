@@ -402,7 +402,8 @@ def build_page(cfg: UiConfig) -> gr.Blocks:
             st.sid, st.view, st.names = None, None, None
             st.follower += 1
             done = "The session and everything recorded in it were deleted." if not pending else \
-                "The session was deleted; removing it from the training data is still under way and will finish shortly."
+                "The session was deleted; removing it from the training data is still under way " \
+                "and will finish shortly."
             return (done, *_views(st),
                     gr.update(visible=False), gr.update(choices=render_sessions(listed), value=None))
 

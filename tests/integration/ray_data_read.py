@@ -19,7 +19,6 @@ def main(root: str) -> None:
              _temp_dir=tempfile.mkdtemp(prefix="raydata", dir="/tmp"))
     out = {}
     from flywheel.storage import Root
-
     from flywheel.writer import quarantine_root_for
 
     for name in ("feedback", "sft", "dpo", "quarantine"):

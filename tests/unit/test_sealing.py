@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from serve_app.sealing import MAGIC, SealError, Sealer, ensure_key_file, rotate_key_file
+from serve_app.sealing import MAGIC, Sealer, SealError, ensure_key_file, rotate_key_file
 from serve_app.sessions.disk_journal import DiskJournal
 
 OLD, NEW = "o" * 40, "n" * 40

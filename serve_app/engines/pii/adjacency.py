@@ -32,28 +32,31 @@ def extend_addresses(text: str, spans: list[tuple[int, int, str]], keep_word) ->
             found[i] = (start, end, "LOCATION")
     found = _join_street_names(text, found)
     for _ in range(4):
-        added = []
         taken = [(s, e) for s, e, _ in found]
-        free = lambda s, e: not any(s < te and e > ts for ts, te in taken)
-        for start, end, entity in found:
-            if entity not in _PLACE_TYPES:
-                continue
-            rest = text[end:end + 60]
-            if (m := _RIGHT_POSTAL.match(rest)) and free(end + m.start(1), end + m.end(1)):
-                added.append((end + m.start(1), end + m.end(1), "ZIP_CODE"))
-            elif entity != "LOCATION" and (m := _RIGHT_TOWN.match(rest)) and "\n" not in m.group(0)[:-len(m.group(1))].strip(" ,") \
-                    and not any(keep_word(w) for w in re.findall(r"\w+", m.group(1))) \
-                    and free(end + m.start(1), end + m.end(1)):
-                added.append((end + m.start(1), end + m.end(1), "LOCATION"))
-            head = text[max(0, start - 20):start]
-            if entity == "LOCATION" and (m := _LEFT_POSTAL.search(head)):
-                s = start - len(head) + m.start(1)
-                if free(s, s + len(m.group(1))):
-                    added.append((s, s + len(m.group(1)), "ZIP_CODE"))
+        added = [span for start, end, entity in found for span in _neighbours(text, start, end, entity, keep_word)
+                 if not any(span[0] < te and span[1] > ts for ts, te in taken)]
         if not added:
             break
         found = sorted(set(found + added))
     return found
+
+
+def _neighbours(text: str, start: int, end: int, entity: str, keep_word) -> list[tuple[int, int, str]]:
+    """The postcode or town written right after an address-like span, and a postcode right before a town."""
+    if entity not in _PLACE_TYPES:
+        return []
+    out = []
+    rest = text[end:end + 60]
+    if m := _RIGHT_POSTAL.match(rest):
+        out.append((end + m.start(1), end + m.end(1), "ZIP_CODE"))
+    elif entity != "LOCATION" and (m := _RIGHT_TOWN.match(rest)) and "\n" not in m.group(0)[:m.start(1)] \
+            and not any(keep_word(w) for w in re.findall(r"\w+", m.group(1))):
+        out.append((end + m.start(1), end + m.end(1), "LOCATION"))
+    head = text[max(0, start - 20):start]
+    if entity == "LOCATION" and (m := _LEFT_POSTAL.search(head)):
+        begin = start - len(head) + m.start(1)
+        out.append((begin, begin + len(m.group(1)), "ZIP_CODE"))
+    return out
 
 
 def _join_street_names(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

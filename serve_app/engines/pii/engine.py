@@ -139,7 +139,8 @@ class PiiEngine:
         self._clinical = clinical_terms() | frozenset(load_drug_lexicon())
         self._analyzer.registry.remove_recognizer("PhoneRecognizer")  # replaced by one with more regions
         lists, never = name_lists(), self._clinical | self._allow
-        for recognizer in [*build_clinical_recognizers(), NameRunRecognizer(lists, never), PlaceCueRecognizer(lists, never)]:
+        recognizers = [*build_clinical_recognizers(), NameRunRecognizer(lists, never), PlaceCueRecognizer(lists, never)]
+        for recognizer in recognizers:
             self._analyzer.registry.add_recognizer(recognizer)
         self._max_age = mask_ages_over
 
@@ -189,7 +190,10 @@ class PiiEngine:
             else:
                 merged.append([start, end, entity, score])
         spans = [(start, end, entity) for start, end, entity, _ in merged]
-        return extend_addresses(text, spans, lambda word: word.casefold() in self._clinical or word.casefold() in self._allow)
+        return extend_addresses(text, spans, self._never_masked)
+
+    def _never_masked(self, word: str) -> bool:
+        return word.casefold() in self._clinical or word.casefold() in self._allow
 
     def mask(self, text: str, names: dict[str, str]) -> MaskResult:
         """Mask ``text`` against the session map ``names`` (placeholder -> value).

@@ -89,7 +89,8 @@ class NameRunRecognizer(_WordListRecognizer):
         while i < len(words):
             run = []
             j = i
-            while j < len(words) and (kind := self._kind(words[j].group())) and (not run or _adjacent(text, words[j - 1], words[j])):
+            while j < len(words) and (kind := self._kind(words[j].group())) \
+                    and (not run or _adjacent(text, words[j - 1], words[j])):
                 run.append((words[j], kind))
                 j += 1
             while run and run[-1][1] == "particle":
@@ -131,7 +132,8 @@ class PlaceCueRecognizer(_WordListRecognizer):
             cue, word = words[k - 1], words[k]
             if cue.group() not in _LOCATIVE or not _adjacent(text, cue, word):
                 continue
-            if not (self._unknown_capital(word.group()) or self._lists.is_name(word.group()) and word.group()[:1].isupper()):
+            value = word.group()
+            if not (self._unknown_capital(value) or self._lists.is_name(value) and value[:1].isupper()):
                 continue
             end = word.end()
             for m in range(k + 1, min(k + 3, len(words))):

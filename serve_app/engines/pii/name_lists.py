@@ -9,10 +9,10 @@ every filter: 4 s); 0.4 s here, once per process.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-import importlib.util
 from pathlib import Path
 
 __all__ = ["NameLists", "name_lists"]
