@@ -103,6 +103,9 @@ class SessionProcessor:
     async def step(self, sid: str) -> bool:
         """Do the next step of ``sid``; returns False when there is nothing to do now."""
         item = await self._store.work.next_work(sid)
+        if item.kind == "gone":  # erased: whichever replica held its audio drops it here too
+            self.forget(sid)
+            return False
         action = self._dispatch.get(item.kind)
         if action is None:  # wait, idle
             return False

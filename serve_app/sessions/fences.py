@@ -48,7 +48,7 @@ class PipelineFences:
     def next_work(self, sid: str) -> WorkItem:
         state = self._book.sessions.get(sid)
         if state is None:
-            return WorkItem("idle")
+            return WorkItem("gone")
         return self._book.work(state)
 
     # -- inputs of a step -------------------------------------------------------

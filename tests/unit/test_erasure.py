@@ -181,3 +181,19 @@ def test_delete_answers_202_with_the_pending_steps_then_204(tmp_path):
     steps.heal()
     assert client.delete(f"/v1/sessions/{sid}", headers=auth).status_code == 204  # a retry finishes it
     assert client.delete(f"/v1/sessions/{sid}", headers=auth).status_code == 404
+
+
+def test_the_pipeline_drops_an_erased_sessions_decoded_audio(tmp_path):
+    from serve_app.config import AsrConfig, PipelineConfig
+    from serve_app.pipeline.processor import SessionProcessor
+    from serve_app.sessions.disk_journal import DiskJournal
+    from serve_app.sessions.store import SessionStore
+    from tests.fakes.local_store import local_client
+
+    store = SessionStore(DiskJournal(tmp_path))
+    processor = SessionProcessor(local_client(store), None, None, AsrConfig(), PipelineConfig())
+    sid = store.api.create_session("a")["session_id"]
+    processor._pcm[(sid, 0)] = processor._pcm[("other", 0)] = object()
+    store.api.delete_session("a", sid)
+    assert asyncio.run(processor.step(sid)) is False  # another replica, told nothing, finds it gone
+    assert list(processor._pcm) == [("other", 0)]
