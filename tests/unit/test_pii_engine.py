@@ -124,3 +124,13 @@ def test_clinical_words_are_kept_by_dictionary_not_by_suffix(engine, text, phi, 
         assert value not in masked, masked
     for value in keep:
         assert value in masked, masked
+
+
+@pytest.mark.parametrize("text,value", [
+    ("Hi, I'm Walter Kowalski, my number is 617-555-0123.", "Walter Kowalski"),
+    ("It's Walter Kowalski here.", "Walter Kowalski"),
+    ("Don't worry, Walter Kowalski will drive me.", "Walter Kowalski"),
+])
+def test_a_name_span_does_not_swallow_a_contraction_before_it(engine, text, value):
+    result = engine.mask(text, {})
+    assert value in result.new_values.values(), result.new_values

@@ -27,6 +27,12 @@ _PARTICLES = frozenset("de da do dos das del della di du des van von der den ter
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;\n]|[\"“(])\s*$")
 _LOCATIVE = frozenset("in from near to at around outside visiting".split())
 _ACRONYM = re.compile(r"[A-Z0-9]{2,5}s?")
+_CONTRACTION = re.compile(r"(?:n['’]t|['’](?:s|m|re|ll|d|ve))$", re.IGNORECASE)
+
+
+def _base(word: str) -> str:
+    """The word without a contraction or possessive ending ("I'm" -> "I", "Walter's" -> "Walter")."""
+    return _CONTRACTION.sub("", word)
 
 
 def _words(text: str) -> list[re.Match]:
@@ -55,7 +61,8 @@ class _WordListRecognizer(EntityRecognizer):
         return word.casefold() in self._clinical
 
     def _unknown_capital(self, word: str) -> bool:
-        """Capitalised, not an acronym, not a common or clinical word."""
+        """Capitalised, not an acronym, not a common or clinical word ("I'm", "It's" are common)."""
+        word = _base(word)
         return (word[:1].isupper() and not _ACRONYM.fullmatch(word) and len(word) > 1
                 and not self._lists.is_common(word) and not self._clinical_word(word))
 
@@ -72,7 +79,7 @@ class NameRunRecognizer(_WordListRecognizer):
     def _kind(self, word: str) -> str | None:
         if self._clinical_word(word):
             return None
-        parts = word.split("-")
+        parts = _base(word).split("-")
         if all(self._lists.is_name(p) for p in parts):
             return "name"
         if self._unknown_capital(word):
