@@ -114,8 +114,8 @@ class WorkItem:
     with the tail from ``cursor``), ``flush`` (final pass over the tail),
     ``skip_missing`` (give up on gaps after finish), ``final_note`` (write the
     finished note from input revision ``basis``), ``final_checks`` (check note
-    version ``note_version``), ``finish``, ``wait`` (a gap within the grace period), ``idle``, ``gone`` (no such session:
-    erased).
+    version ``note_version``), ``finish``, ``wait`` (a gap within the grace period), ``idle``,
+    ``gone`` (no such session: erased).
     ``tail_seqs`` are the processed chunks that hold the uncommitted tail and
     ``context_s`` seconds of committed audio before ``cursor`` (ASR context).
     """
