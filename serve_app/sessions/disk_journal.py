@@ -140,17 +140,17 @@ class DiskJournal:
         return done
 
     def delete(self, sid: str) -> None:
-        """Erase a session (events, audio, names); the rename makes it vanish at once."""
+        """Erase a session (events, audio, names); the rename makes it vanish at once.  Raises if a
+        file could not be removed (the caller reports the erasure pending and calls again)."""
         fd = self._fds.pop(sid, None)
         if fd is not None:
             os.close(fd)
         directory = self._dir(sid)
-        if not directory.exists():
-            return
-        trash = self.root / f".deleted-{sid}-{uuid.uuid4().hex}"
-        os.replace(directory, trash)
-        fsync_path(self.root)
-        shutil.rmtree(trash, ignore_errors=True)
+        if directory.exists():
+            os.replace(directory, self.root / f".deleted-{sid}-{uuid.uuid4().hex}")
+            fsync_path(self.root)
+        for trash in self.root.glob(f".deleted-{sid}-*"):  # this delete's, or one a failure left behind
+            shutil.rmtree(trash)
 
     def close(self) -> None:
         for fd in self._fds.values():

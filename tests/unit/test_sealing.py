@@ -71,3 +71,17 @@ def test_a_delete_cut_after_its_rename_is_finished_when_the_journal_opens(tmp_pa
     os.replace(tmp_path / "sessions" / "s1", tmp_path / "sessions" / ".deleted-s1-abc")  # killed before rmtree
     DiskJournal(tmp_path, Sealer([NEW]))
     assert list((tmp_path / "sessions").iterdir()) == []
+
+
+def test_a_delete_whose_files_cannot_be_removed_raises_and_a_retry_finishes_it(tmp_path, monkeypatch):
+    import shutil
+
+    journal = DiskJournal(tmp_path, Sealer([NEW]))
+    journal.append("s1", {"type": "x"})
+    real = shutil.rmtree
+    monkeypatch.setattr(shutil, "rmtree", lambda path, *a, **k: (_ for _ in ()).throw(PermissionError("busy")))
+    with pytest.raises(PermissionError):
+        journal.delete("s1")  # never a silent success: the erasure stays pending
+    monkeypatch.setattr(shutil, "rmtree", real)
+    journal.delete("s1")
+    assert list((tmp_path / "sessions").iterdir()) == []
