@@ -61,7 +61,8 @@ def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSp
     """The session store's settings, derived once from the app's."""
     return StoreSpec(data_dir=str(data_dir), data_key_path=data_key_path, actor_name=cfg.store.actor_name,
                      namespace=cfg.store.namespace,
-                     max_pending_chunks=cfg.limits.max_pending_chunks, finish_grace_s=cfg.pipeline.finish_grace_s,
+                     max_pending_chunks=cfg.limits.max_pending_chunks, max_seq_ahead=cfg.limits.max_seq_ahead,
+                     finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
                      context_s=cfg.asr.context_s)
 

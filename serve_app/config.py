@@ -112,6 +112,8 @@ class LimitsConfig(_Strict):
         description="Unprocessed chunks a session may hold before new ones get 503 + Retry-After.",
     )
     max_seq: int = Field(100_000, gt=0, description="Largest accepted chunk sequence number.")
+    max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received is "
+                                                      "refused (422 seq_out_of_range): gaps stay bounded.")
 
 
 class StoreConfig(_Strict):

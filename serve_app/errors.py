@@ -96,5 +96,12 @@ class Overloaded(ScribeError):
         super().__init__(message, code=code, retry_after=retry_after)
 
 
+class StorageFull(ScribeError):
+    """507: the disk (or its quota) is full; nothing of the request was acknowledged."""
+
+    status_code = 507
+    code = "storage_full"
+
+
 class NotReady(Overloaded):
     code = "not_ready"

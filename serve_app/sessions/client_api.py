@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from serve_app.contracts import EventBatch, SessionStateDoc, SessionSummaryDoc
-from serve_app.errors import Conflict, NotFound, Overloaded
+from serve_app.errors import Conflict, NotFound, Overloaded, ValidationFailed
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.views import public_event, public_segment, state_doc, summary
 
@@ -60,6 +60,10 @@ class ClientApi:
             raise Conflict("The session is finished; it takes no more audio.", code="session_finished")
         if seq in state.skipped or seq < state.next_seq:
             raise Conflict(f"Chunk {seq} was given up on after finish.", code="chunk_too_late")
+        highest = max(max(state.chunks, default=-1), state.next_seq - 1)
+        if seq > highest + book.spec.max_seq_ahead:
+            raise ValidationFailed(f"Chunk {seq} is more than {book.spec.max_seq_ahead} beyond the highest received "
+                                   f"({highest}); send chunks in order, from 0.", code="seq_out_of_range")
         if state.pending_chunks() >= book.spec.max_pending_chunks:
             raise Overloaded("Too many chunks are waiting to be processed; retry shortly.",
                              code="backlog_full", retry_after=2)

@@ -2,7 +2,7 @@
 
 Layout under the data directory (mode 0700; files 0600)::
 
-    sessions/<sid>/events.jsonl   one JSON event a line, fsynced per append
+    sessions/<sid>/events.jsonl   one framed event a line (length, CRC-32, JSON), fsynced per append
     sessions/<sid>/blobs/<name>   chunk audio and raw text batches (PHI, sealed)
     sessions/<sid>/names.json     placeholder -> real value (PHI, sealed)
 
@@ -11,11 +11,18 @@ to their place); events hold masked text only and stay readable for recovery.
 
 An append returns only after ``fsync``; a blob is written to a temporary file,
 fsynced and renamed, and its directory fsynced, before the event that refers to
-it is appended.  A torn last line (a crash mid-append) is cut off on load.
+it is appended.  A torn last line (a crash mid-append) is cut off on load; a damaged
+record elsewhere is skipped and reported, never a truncation of what follows
+(:mod:`.frames`).  A short write or a full disk is never acknowledged: the partial
+record is cut off again and :class:`~serve_app.errors.StorageFull` (507) raised.
+At most ``max_open`` journal files stay open (least recently used closed).
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -23,18 +30,35 @@ from pathlib import Path
 from typing import Any
 
 from serve_app.durable import atomic_write, fsync_path
+from serve_app.errors import StorageFull
 from serve_app.sealing import Sealer
+from serve_app.sessions.frames import frame, read_frames
 
 __all__ = ["DiskJournal"]
+
+log = logging.getLogger("scribe.journal")
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+@contextlib.contextmanager
+def _storage_errors():
+    """A full disk or quota becomes :class:`StorageFull` (507), not a 500."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull("The server's storage is full; nothing was stored. Try again later.") from None
+        raise
 
 
 class DiskJournal:
     """Append-only per-session event logs plus blobs, all fsynced."""
 
-    def __init__(self, root: str | Path, sealer: Sealer | None = None):
+    def __init__(self, root: str | Path, sealer: Sealer | None = None, max_open: int = 128):
         self.root = Path(root) / "sessions"
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._fds: dict[str, int] = {}
+        self._fds: dict[str, int] = {}  # insertion order = least recently used first
+        self._max_open = max_open
         self._sealer = sealer
         for trash in self.root.glob(".deleted-*"):  # a delete cut short after its rename: finish it
             shutil.rmtree(trash, ignore_errors=True)
@@ -54,29 +78,24 @@ class DiskJournal:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def load_events(self, sid: str) -> list[dict[str, Any]]:
-        """Events in order; a torn final line is truncated away."""
+        """Events in order (:mod:`.frames`): a bad record is skipped and reported, a torn final
+        line (a write a crash cut, never acknowledged) is truncated away."""
         path = self._dir(sid) / "events.jsonl"
         if not path.exists():
             return []
         raw = path.read_bytes()
-        events, good = [], 0
-        for line in raw.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-            good += len(line)
-        if good < len(raw):
+        events, complete, bad = read_frames(raw)
+        if bad:
+            log.warning("journal: %d damaged record(s) skipped in one session", bad)
+        if complete < len(raw):
             with open(path, "r+b") as f:
-                f.truncate(good)
+                f.truncate(complete)
                 os.fsync(f.fileno())
         return events
 
-    def append(self, sid: str, event: dict[str, Any]) -> None:
-        """Append one event and fsync before returning."""
-        fd = self._fds.get(sid)
+    def _fd(self, sid: str) -> int:
+        """The session's open journal file; at most ``max_open`` stay open (least recently used closed)."""
+        fd = self._fds.pop(sid, None)
         if fd is None:
             directory = self._dir(sid)
             fresh = not directory.exists()
@@ -84,15 +103,33 @@ class DiskJournal:
             fd = os.open(directory / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             if fresh:
                 fsync_path(self.root)
-            self._fds[sid] = fd
-        line = (json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-        os.write(fd, line)
-        os.fsync(fd)
+        self._fds[sid] = fd
+        while len(self._fds) > self._max_open:
+            os.close(self._fds.pop(next(iter(self._fds))))
+        return fd
+
+    def append(self, sid: str, event: dict[str, Any]) -> None:
+        """Append one framed event and fsync before returning.  A short write or a full disk is never
+        acknowledged: the partial record is cut off again and :class:`StorageFull` raised."""
+        with _storage_errors():
+            fd = self._fd(sid)
+            record, start, done = frame(event), os.fstat(fd).st_size, 0
+            try:
+                while done < len(record):
+                    written = os.write(fd, record[done:])
+                    if written <= 0:
+                        raise OSError(errno.ENOSPC, "short write")
+                    done += written
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, start)
+                raise
 
     def put_blob(self, sid: str, name: str, data: bytes) -> None:
         directory = self._dir(sid) / "blobs"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(directory / name, self._seal(data, f"{sid}/blobs/{name}"))
+        with _storage_errors():
+            atomic_write(directory / name, self._seal(data, f"{sid}/blobs/{name}"))
 
     def get_blob(self, sid: str, name: str) -> bytes:
         return self._open((self._dir(sid) / "blobs" / name).read_bytes(), f"{sid}/blobs/{name}")
@@ -103,7 +140,8 @@ class DiskJournal:
 
     def save_names(self, sid: str, names: dict[str, str]) -> None:
         data = json.dumps(names, ensure_ascii=False).encode()
-        atomic_write(self._dir(sid) / "names.json", self._seal(data, f"{sid}/names.json"))
+        with _storage_errors():
+            atomic_write(self._dir(sid) / "names.json", self._seal(data, f"{sid}/names.json"))
 
     def delete_blobs(self, sid: str, prefixes: tuple[str, ...]) -> int:
         """Delete the session's blobs whose names start with ``prefixes`` (retention); returns the count."""
@@ -121,8 +159,8 @@ class DiskJournal:
         fd = self._fds.pop(sid, None)
         if fd is not None:
             os.close(fd)
-        body = b"".join((json.dumps(e, separators=(",", ":"), ensure_ascii=False) + "\n").encode() for e in events)
-        atomic_write(self._dir(sid) / "events.jsonl", body)
+        with _storage_errors():
+            atomic_write(self._dir(sid) / "events.jsonl", b"".join(frame(e) for e in events))
 
     def reseal(self) -> int:
         """Re-seal every PHI file not sealed with the newest key (after a rotation); returns the count."""

@@ -82,8 +82,11 @@ class SessionState:
         """Sequence numbers below the highest received that have not arrived."""
         if not self.chunks:
             return []
-        top = max(self.chunks)
-        return [s for s in range(top) if s not in self.chunks and s not in self.skipped]
+        skipped, out, expected = set(self.skipped), [], 0
+        for seq in sorted(self.chunks):  # gaps between received chunks only: O(chunks + gaps)
+            out.extend(s for s in range(expected, seq) if s not in skipped)
+            expected = seq + 1
+        return out
 
     def pending_chunks(self) -> int:
         return sum(1 for c in self.chunks.values() if c.status == "pending")

@@ -18,6 +18,8 @@ class StoreSpec(BaseModel):
     actor_name: str = Field("scribe_session_store", description="Name of the session-store actor.")
     namespace: str = Field("scribe", description="Ray namespace of the session-store actor.")
     max_pending_chunks: int = Field(64, gt=0, description="Back-pressure limit per session (503 beyond it).")
+    max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received "
+                                                      "is refused (422 seq_out_of_range).")
     finish_grace_s: float = Field(20.0, ge=0,
                                   description="After finish, how long a gap in chunk numbers is waited for.")
     notes: bool = Field(True, description="A session finishes only after its final note.")

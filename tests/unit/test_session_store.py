@@ -269,3 +269,18 @@ def test_final_note_is_checked_before_the_session_finishes(tmp_path, clock):
     assert store.work.next_work(sid).kind == "finish" and store.work.mark_finished(sid)
     reloaded = SessionStore(DiskJournal(tmp_path), StoreSpec(checks=True), clock=clock)
     assert reloaded.api.get_state("a", sid)["warnings_version"] == 2
+
+
+def test_a_chunk_far_beyond_the_highest_is_refused_and_missing_is_computed_from_gaps(store):
+    from serve_app.errors import ValidationFailed
+
+    sid = store.api.create_session("a")["session_id"]
+    with pytest.raises(ValidationFailed) as refused:
+        put(store, sid, 100_000)
+    assert refused.value.code == "seq_out_of_range"
+    put(store, sid, 0)
+    put(store, sid, 200)  # within the window: gaps 1..199 are missing
+    assert store.api.get_state("a", sid)["chunks"]["missing"] == list(range(1, 200))
+    state = store.book.sessions[sid]
+    state.skipped = list(range(1, 150))
+    assert state.missing() == list(range(150, 200))
