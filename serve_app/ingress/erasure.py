@@ -44,6 +44,9 @@ class ErasureLedger:
         return self.dir / f"{sid}.json"
 
     def get(self, sid: str) -> dict[str, Any] | None:
+        """The pending erasure of ``sid``, or None (also for an id no session can have)."""
+        if not sid or "/" in sid or sid.startswith("."):
+            return None
         path = self._path(sid)
         return json.loads(path.read_text()) if path.exists() else None
 

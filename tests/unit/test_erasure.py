@@ -181,6 +181,8 @@ def test_delete_answers_202_with_the_pending_steps_then_204(tmp_path):
     steps.heal()
     assert client.delete(f"/v1/sessions/{sid}", headers=auth).status_code == 204  # a retry finishes it
     assert client.delete(f"/v1/sessions/{sid}", headers=auth).status_code == 404
+    for odd in (".hidden", "..", "%2E%2E"):
+        assert client.delete(f"/v1/sessions/{odd}", headers=auth).status_code in (404, 405), odd
 
 
 def test_the_pipeline_drops_an_erased_sessions_decoded_audio(tmp_path):
