@@ -5,6 +5,12 @@ types (API.md): ``audio/wav``, ``audio/flac``, ``audio/ogg``, ``audio/webm`` and
 raw little-endian 16-bit PCM as ``audio/L16;rate=N;channels=C``.  Containers
 are decoded with PyAV (FFmpeg) and resampled to 16 kHz; channels are kept
 (doctor and patient may be on separate channels).
+
+Uploads are untrusted: each container accepts only the codecs its content type
+names (:data:`ALLOWED_CODECS`; an ``audio/wav`` holding MP2 or ADPCM is a 415),
+and with ``max_seconds`` the decoder counts samples as it goes and stops with a
+413 as soon as the limit is passed, so a kilobyte file that expands to hours
+costs milliseconds, not gigabytes.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from serve_app.errors import InvalidAudio, UnsupportedMediaType
+from serve_app.errors import InvalidAudio, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = ["DecodedAudio", "decode_audio", "parse_content_type", "TARGET_RATE", "SUPPORTED_TYPES"]
 
@@ -26,6 +32,13 @@ _CONTAINERS = {
     "audio/webm": "webm",
 }
 SUPPORTED_TYPES = sorted(set(_CONTAINERS) | {"audio/l16"})
+#: FFmpeg decoders each container may use (everything else FFmpeg could decode is refused)
+ALLOWED_CODECS = {
+    "wav": {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le", "pcm_u8"},
+    "flac": {"flac"},
+    "ogg": {"opus", "vorbis", "flac"},
+    "webm": {"opus", "vorbis"},
+}
 _MAX_CHANNELS = 8
 
 
@@ -63,11 +76,12 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
     return media, params
 
 
-def decode_audio(data: bytes, content_type: str | None) -> DecodedAudio:
-    """Decode one chunk; raises ``UnsupportedMediaType`` (415) or ``InvalidAudio`` (422)."""
+def decode_audio(data: bytes, content_type: str | None, max_seconds: float | None = None) -> DecodedAudio:
+    """Decode one chunk; raises ``UnsupportedMediaType`` (415), ``InvalidAudio`` (422), or
+    ``PayloadTooLarge`` (413 ``chunk_too_long``) once more than ``max_seconds`` has been decoded."""
     media, params = parse_content_type(content_type)
     if media == "audio/l16":
-        return _decode_l16(data, params)
+        return _decode_l16(data, params, max_seconds)
     fmt = _CONTAINERS.get(media)
     if fmt is None:
         raise UnsupportedMediaType(
@@ -75,10 +89,15 @@ def decode_audio(data: bytes, content_type: str | None) -> DecodedAudio:
         )
     if not data:
         raise InvalidAudio("The audio chunk is empty.", code="empty_audio")
-    return _decode_container(data, fmt)
+    return _decode_container(data, fmt, max_seconds)
 
 
-def _decode_l16(data: bytes, params: dict[str, str]) -> DecodedAudio:
+def _too_long(seconds: float, limit: float) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The chunk is longer than the limit of {limit:g} s (at least {seconds:.1f} s).",
+                           code="chunk_too_long")
+
+
+def _decode_l16(data: bytes, params: dict[str, str], max_seconds: float | None) -> DecodedAudio:
     try:
         rate = int(params.get("rate", ""))
         channels = int(params.get("channels", "1"))
@@ -91,6 +110,9 @@ def _decode_l16(data: bytes, params: dict[str, str]) -> DecodedAudio:
     frame = 2 * channels
     if len(data) % frame:
         raise InvalidAudio(f"Raw PCM length {len(data)} is not a whole number of {frame}-byte frames.")
+    seconds = len(data) / frame / rate
+    if max_seconds is not None and seconds > max_seconds:  # known before decoding anything
+        raise _too_long(seconds, max_seconds)
     # Wrap the PCM in a WAV header so one FFmpeg path decodes and resamples everything.
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:
@@ -98,10 +120,10 @@ def _decode_l16(data: bytes, params: dict[str, str]) -> DecodedAudio:
         wav.setsampwidth(2)
         wav.setframerate(rate)
         wav.writeframes(data)
-    return _decode_container(buffer.getvalue(), "wav")
+    return _decode_container(buffer.getvalue(), "wav", max_seconds)
 
 
-def _decode_container(data: bytes, fmt: str) -> DecodedAudio:
+def _decode_container(data: bytes, fmt: str, max_seconds: float | None = None) -> DecodedAudio:
     import av
 
     try:
@@ -110,18 +132,25 @@ def _decode_container(data: bytes, fmt: str) -> DecodedAudio:
             if not streams:
                 raise InvalidAudio("The file holds no audio stream.")
             stream = streams[0]
+            codec = stream.codec_context.name
+            if codec not in ALLOWED_CODECS[fmt]:
+                raise UnsupportedMediaType(f"{fmt} audio encoded as {codec!r} is not accepted; "
+                                           f"use {', '.join(sorted(ALLOWED_CODECS[fmt]))}.")
             channels = stream.codec_context.channels or 1
             if channels > _MAX_CHANNELS:
                 raise InvalidAudio(f"{channels} channels is more than {_MAX_CHANNELS}.")
             layout = "mono" if channels == 1 else ("stereo" if channels == 2 else None)
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=TARGET_RATE)
-            planes = []
+            planes, seconds = [], 0.0
             for frame in container.decode(stream):
+                seconds += frame.samples / (frame.sample_rate or TARGET_RATE)
+                if max_seconds is not None and seconds > max_seconds:  # stop now: never decode the rest
+                    raise _too_long(seconds, max_seconds)
                 for out in resampler.resample(frame):
                     planes.append(out.to_ndarray())
             for out in resampler.resample(None):
                 planes.append(out.to_ndarray())
-    except InvalidAudio:
+    except (InvalidAudio, UnsupportedMediaType, PayloadTooLarge):
         raise
     except (av.error.FFmpegError, ValueError, EOFError, IndexError) as exc:
         raise InvalidAudio(f"The audio could not be decoded as {fmt}: {type(exc).__name__}.") from None

@@ -90,8 +90,8 @@ class ScribeService:
             raise ValidationFailed(f"seq must be between 0 and {self.limits.max_seq}.", code="invalid_seq")
         # Ownership first, so a stranger learns nothing from decoding errors.
         await self._store.api.session_exists(clinician, sid)
-        audio = await asyncio.to_thread(decode_audio, data, content_type)
-        if audio.duration_s > self.limits.max_chunk_seconds:
+        audio = await asyncio.to_thread(decode_audio, data, content_type, self.limits.max_chunk_seconds)
+        if audio.duration_s > self.limits.max_chunk_seconds:  # resampling can add a few samples
             raise PayloadTooLarge(
                 f"The chunk is {audio.duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
                 code="chunk_too_long",
