@@ -11,7 +11,7 @@ import os
 import uuid
 from pathlib import Path
 
-__all__ = ["fsync_path", "atomic_write", "ensure_secret_file"]
+__all__ = ["fsync_path", "atomic_write", "ensure_secret_file", "new_secret"]
 
 
 def fsync_path(path: str | os.PathLike) -> None:
@@ -40,13 +40,18 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int = 0o600) -> Non
     fsync_path(path.parent)
 
 
-def ensure_secret_file(path: Path) -> Path:
-    """Create a 0600 file holding one fresh random secret (a token, a key) if it does not exist."""
+def new_secret() -> str:
+    """A fresh random secret (256 bits, URL-safe text): a token or a key."""
     import secrets
 
+    return secrets.token_urlsafe(32)
+
+
+def ensure_secret_file(path: Path) -> Path:
+    """Create a 0600 file holding one fresh random secret (a token, a key) if it does not exist."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32) + "\n")
+            f.write(new_secret() + "\n")
     return path

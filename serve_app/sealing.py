@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from serve_app.durable import ensure_secret_file
+from serve_app.durable import ensure_secret_file, new_secret
 
 __all__ = ["Sealer", "SealError", "ensure_key_file", "rotate_key_file", "MAGIC"]
 
@@ -98,7 +97,7 @@ def rotate_key_file(path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(32) + "\n" + old)
+        f.write(new_secret() + "\n" + old)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -44,10 +44,12 @@ class RetentionSweep:
         book, now = self._book, self._book.clock()
         counts = {"sessions_erased": 0, "raw_files_deleted": 0, "sessions_voice_removed": 0}
         for sid, state in list(book.sessions.items()):
-            finished = [e["ts"] for e in book.events.get(sid, []) if e["type"] == "finished"]
-            if not state.finished or not finished:
+            if not state.finished:
                 continue
-            age = now - finished[-1]
+            finished_at = next((e["ts"] for e in reversed(book.events.get(sid, [])) if e["type"] == "finished"), None)
+            if finished_at is None:
+                continue
+            age = now - finished_at
             if age >= session_days * _DAY:
                 book.forget(sid)
                 counts["sessions_erased"] += 1
