@@ -82,7 +82,7 @@ def _session_routes(service: ScribeService, clinician: Callable) -> APIRouter:
 
     @router.get("/{sid}", response_model=SessionStateDoc)
     async def get_state(sid: str, who: str = Depends(clinician)):
-        return await service.get_state(who, sid)
+        return Response(await service.get_state_json(who, sid), media_type="application/json")
 
     @router.get("/{sid}/names", response_model=dict[str, str])
     async def get_names(sid: str, response: Response, who: str = Depends(clinician)):

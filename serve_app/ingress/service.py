@@ -17,6 +17,7 @@ from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
 from serve_app.engines.audio import decode_audio
 from serve_app.errors import BadRequest, Conflict, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.ingress.coalesce import Coalescer
 from serve_app.ingress.erasure import Eraser
 from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
@@ -60,6 +61,7 @@ class ScribeService:
                  health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None,
                  export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None):
         self._store = store
+        self._reads = Coalescer()
         self._eraser = eraser
         self._audit = audit
         self._export = export or ExportConfig()
@@ -129,6 +131,11 @@ class ScribeService:
 
     async def get_state(self, clinician: str, sid: str) -> SessionStateDoc:
         return await self._store.api.get_state(clinician, sid)
+
+    async def get_state_json(self, clinician: str, sid: str) -> bytes:
+        """The state document as JSON bytes; concurrent reads of one clinician's session share one
+        store call that started after they arrived (:class:`~serve_app.ingress.coalesce.Coalescer`)."""
+        return await self._reads.read((clinician, sid), lambda: self._store.api.get_state_json(clinician, sid))
 
     async def _audited(self, clinician: str, what: str, sid: str, /, **detail) -> None:
         if self._audit is not None:

@@ -13,11 +13,17 @@ import secrets
 import time
 from typing import Any, Callable
 
+from pydantic import TypeAdapter
+
+from serve_app.contracts import SessionStateDoc
 from serve_app.errors import NotFound
 from serve_app.sessions.model import SessionState, WorkItem, apply, next_work
 from serve_app.sessions.spec import StoreSpec
+from serve_app.sessions.views import state_doc
 
 __all__ = ["SessionBook"]
+
+_STATE_JSON = TypeAdapter(SessionStateDoc)  # the same validation and JSON the API's response model gives
 
 
 class SessionBook:
@@ -38,6 +44,7 @@ class SessionBook:
         self.events: dict[str, list[dict[str, Any]]] = {}
         self._names: dict[str, dict[str, str]] = {}
         self._changed: dict[str, asyncio.Event] = {}
+        self._rendered: dict[str, tuple[int, bytes]] = {}
         for sid in journal.session_ids():
             events = journal.load_events(sid)
             if not events:
@@ -84,6 +91,16 @@ class SessionBook:
             raise NotFound("No such session.", code="session_not_found")
         return state
 
+    def rendered(self, sid: str) -> bytes:
+        """``sid``'s API state document as JSON bytes, rendered once per change (reads are then a
+        dictionary lookup, however many clients poll)."""
+        state = self.sessions[sid]
+        cached = self._rendered.get(sid)
+        if cached is None or cached[0] != state.last_event_id:
+            cached = self._rendered[sid] = (state.last_event_id, _STATE_JSON.dump_json(
+                _STATE_JSON.validate_python(state_doc(state))))
+        return cached[1]
+
     def names(self, sid: str) -> dict[str, str]:
         """The session's placeholder -> real value map (loaded once, then cached)."""
         if sid not in self._names:
@@ -104,6 +121,7 @@ class SessionBook:
         self.sessions.pop(sid, None)
         self.events.pop(sid, None)
         self._names.pop(sid, None)
+        self._rendered.pop(sid, None)
         self._wake(sid)
 
     async def wait_change(self, sid: str, timeout_s: float) -> None:

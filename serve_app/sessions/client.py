@@ -103,6 +103,9 @@ class ApiCalls(_RoleCalls):
     async def get_state(self, owner: str, sid: str) -> SessionStateDoc:
         return await self._call(ClientApi.get_state, owner, sid)
 
+    async def get_state_json(self, owner: str, sid: str) -> bytes:
+        return await self._call(ClientApi.get_state_json, owner, sid)
+
     async def correct_role(self, owner: str, sid: str, segment_id: str, role: str) -> dict[str, Any]:
         return await self._call(ClientApi.correct_role, owner, sid, segment_id, role)
 

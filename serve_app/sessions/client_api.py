@@ -98,6 +98,11 @@ class ClientApi:
         """The session as API.md's state document."""
         return state_doc(self._book.owned(owner, sid))
 
+    def get_state_json(self, owner: str, sid: str) -> bytes:
+        """:meth:`get_state` as the JSON bytes the API returns (rendered once per change)."""
+        self._book.owned(owner, sid)
+        return self._book.rendered(sid)
+
     def correct_role(self, owner: str, sid: str, segment_id: str, role: str) -> dict[str, Any]:
         """A clinician's role for one segment (kept over any inference; the note follows)."""
         state = self._book.owned(owner, sid)

@@ -6,8 +6,8 @@ import json
 import httpx
 from pydantic import TypeAdapter
 
+from bench.harness.fakes.asr import encoded_wav
 from serve_app.contracts import EVENT_DATA, SessionStateDoc, validate_event
-from tests.fakes.asr import encoded_wav
 
 
 def _events(client, sid: str, after: int = 0) -> list[dict]:

@@ -186,11 +186,11 @@ def test_delete_answers_202_with_the_pending_steps_then_204(tmp_path):
 
 
 def test_the_pipeline_drops_an_erased_sessions_decoded_audio(tmp_path):
+    from bench.harness.fakes.local_store import local_client
     from serve_app.config import AsrConfig, PipelineConfig
     from serve_app.pipeline.processor import SessionProcessor
     from serve_app.sessions.disk_journal import DiskJournal
     from serve_app.sessions.store import SessionStore
-    from tests.fakes.local_store import local_client
 
     store = SessionStore(DiskJournal(tmp_path))
     processor = SessionProcessor(local_client(store), None, None, AsrConfig(), PipelineConfig())

@@ -9,6 +9,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from bench.harness.fakes.local_store import local_client
 from flywheel.cli import export, stats
 from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
@@ -21,7 +22,6 @@ from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.fakes.local_store import local_client
 
 pytestmark = pytest.mark.unit
 

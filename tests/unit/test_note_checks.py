@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import asyncio
 
+from bench.harness.fakes.local_store import RecordingStore
 from serve_app.config import PipelineConfig
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.fakes.local_store import RecordingStore
 
 NOTE = {"subjective": [{"id": "n0", "text": "x", "citations": ["s0"]}], "objective": [], "assessment": [],
         "plan": []}

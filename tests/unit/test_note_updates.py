@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from bench.harness.fakes.local_store import local_client
+from bench.harness.fakes.notes import FakeNoteEngine
 from serve_app.config import AsrConfig, NotesConfig, PipelineConfig
 from serve_app.engines.notes.writer import NoteWriter
 from serve_app.pipeline.note_updater import NoteUpdater
@@ -13,8 +15,6 @@ from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.fakes.local_store import local_client
-from tests.fakes.notes import FakeNoteEngine
 
 pytestmark = pytest.mark.unit
 

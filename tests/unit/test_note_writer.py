@@ -7,13 +7,13 @@ import json
 import httpx
 import pytest
 
+from bench.harness.fakes.notes import FakeNoteEngine
 from serve_app.engines.notes.citations import CitationChecker, SectionResult, support
 from serve_app.engines.notes.facts import FactExtractor
 from serve_app.engines.notes.openai_engine import OpenAINoteEngine
 from serve_app.engines.notes.prompt import PromptBuilder
 from serve_app.engines.notes.schema import Note, section_schema
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
-from tests.fakes.notes import FakeNoteEngine
 
 pytestmark = pytest.mark.unit
 

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from bench.harness.fakes.local_store import local_client
+from bench.harness.fakes.notes import FakeNoteEngine
 from serve_app.config import AsrConfig, NotesConfig, PipelineConfig
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
 from serve_app.engines.pii.engine import PiiEngine, mask_segments
@@ -15,8 +17,6 @@ from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.fakes.local_store import local_client
-from tests.fakes.notes import FakeNoteEngine
 
 #: one value per class, in shapes the issue names (written for this test, not from any split)
 PLANTED = {

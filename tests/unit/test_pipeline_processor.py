@@ -12,13 +12,13 @@ import wave
 
 import numpy as np
 
+from bench.harness.fakes.local_store import RecordingStore
 from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, Word
 from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from tests.fakes.local_store import RecordingStore
 
 RATE = 16000
 

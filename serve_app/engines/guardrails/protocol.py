@@ -13,7 +13,7 @@ class NoteChecker(Protocol):
 
     Implemented by :class:`~serve_app.engines.guardrails.engine.GuardrailEngine`
     (support backend: MiniLM + NegEx, or NLI by path); a deterministic fake lives
-    in ``tests/fakes/guardrails.py``.
+    in ``bench/harness/fakes/guardrails.py``.
     """
 
     def check(self, note: Note | None, segments: Sequence[dict[str, Any]]) -> list[Warning]:

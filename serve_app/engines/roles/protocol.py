@@ -14,7 +14,7 @@ class RoleLabeller(Protocol):
     """Doctor or patient for new segments, given the session's committed ones.
 
     Implemented by :class:`~serve_app.engines.roles.engine.RoleEngine`; a
-    deterministic fake lives in ``tests/fakes/roles.py``.
+    deterministic fake lives in ``bench/harness/fakes/roles.py``.
     """
 
     def attach_audio(self, segments: list[dict[str, Any]], samples: np.ndarray | None, rate: int,

@@ -1,1 +1,0 @@
-"""Deterministic fakes, one per engine protocol and for the store client (unit and graph tiers)."""
