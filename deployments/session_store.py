@@ -8,6 +8,7 @@ every store call is idempotent or fenced.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import ray
@@ -44,7 +45,14 @@ class ActorTransport:
         self._actor = actor
 
     async def call(self, role: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._actor.call.remote(role, method, *args, **kwargs)
+        """One store call; if the caller gives up (a client that left an event stream, a request
+        past its deadline), the call is cancelled in the actor too instead of running on there."""
+        ref = self._actor.call.remote(role, method, *args, **kwargs)
+        try:
+            return await ref
+        except asyncio.CancelledError:
+            ray.cancel(ref)
+            raise
 
     async def ping(self) -> bool:
         return await self._actor.ping.remote()

@@ -114,6 +114,16 @@ class LimitsConfig(_Strict):
     max_seq: int = Field(100_000, gt=0, description="Largest accepted chunk sequence number.")
     max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received is "
                                                       "refused (422 seq_out_of_range): gaps stay bounded.")
+    max_streams_per_session: int = Field(3, gt=0, description="Open event streams of one session (per ingress "
+                                                              "replica); more get 429 too_many_streams.")
+    max_streams_per_clinician: int = Field(12, gt=0, description="Open event streams of one clinician (per "
+                                                                 "ingress replica).")
+    stream_send_timeout_s: float = Field(30.0, gt=0, description="A stream whose client stops reading for this "
+                                                                 "long is closed.")
+    stream_max_lifetime_s: float = Field(900.0, gt=0, description="A stream ends after this long; the client "
+                                                                  "resumes with Last-Event-ID.")
+    request_timeout_s: float = Field(60.0, gt=0, description="A request (other than an event stream) still "
+                                                             "unanswered after this long gets 503 + Retry-After.")
 
 
 class StoreConfig(_Strict):
@@ -284,6 +294,8 @@ class DeploymentResources(_Strict):
         0.0, ge=0, le=1, description="GPU fraction per replica, requested only if the cluster has a GPU.",
     )
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
+    max_queued_requests: int = Field(-1, ge=-1, description="Requests waiting for a replica beyond which "
+                                                            "Serve answers 503 at once (-1: no limit).")
 
 
 def _res(description: str, **values) -> DeploymentResources:
@@ -293,7 +305,8 @@ def _res(description: str, **values) -> DeploymentResources:
 class ResourcesConfig(_Strict):
     """Serve resources per deployment (fractional CPUs so the graph fits on 2 cores)."""
 
-    ingress: DeploymentResources = _res("The HTTP ingress.", num_cpus=0.1, max_ongoing_requests=256)
+    ingress: DeploymentResources = _res("The HTTP ingress.", num_cpus=0.1, max_ongoing_requests=256,
+                                        max_queued_requests=512)
     asr: DeploymentResources = _res("Speech recognition.", num_cpus=0.5, max_ongoing_requests=16)
     pii: DeploymentResources = _res("PHI masking.", num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = _res("The per-session processor.", num_cpus=0.1, max_ongoing_requests=256)

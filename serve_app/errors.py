@@ -88,6 +88,13 @@ class ValidationFailed(ScribeError):
     code = "validation_error"
 
 
+class TooManyRequests(ScribeError):
+    """429: this caller holds too much of a shared resource (open event streams); retry later."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+
 class Overloaded(ScribeError):
     status_code = 503
     code = "overloaded"

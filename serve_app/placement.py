@@ -42,6 +42,7 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
     return {
         "num_replicas": res.num_replicas,
         "max_ongoing_requests": res.max_ongoing_requests,
+        "max_queued_requests": res.max_queued_requests,
         "ray_actor_options": actor_options,
     }
 

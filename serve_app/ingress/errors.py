@@ -74,4 +74,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 #: The error body documented for every status a route may answer with.
-ERROR_RESPONSES = {s: {"model": ErrorBody} for s in (400, 401, 404, 409, 413, 415, 422, 503)}
+ERROR_RESPONSES = {s: {"model": ErrorBody} for s in (400, 401, 404, 409, 413, 415, 422, 429, 503, 507)}

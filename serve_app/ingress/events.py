@@ -10,6 +10,7 @@ erased while it is open.  Every type and the model of its ``data`` are listed in
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, AsyncIterator, Callable
 
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from sse_starlette import ServerSentEvent
 from serve_app.contracts import event_catalogue_schema
 from serve_app.errors import NotFound
 from serve_app.ingress.service import ScribeService
+from serve_app.ingress.streams import Slot
 
 __all__ = ["event_stream", "add_event_catalogue", "EVENTS_PATH"]
 
@@ -25,21 +27,30 @@ EVENTS_PATH = "/v1/sessions/{sid}/events"
 
 
 async def event_stream(service: ScribeService, who: str, sid: str, start: int, poll_s: float,
-                       disconnected: Callable[[], Any]) -> AsyncIterator[ServerSentEvent]:
-    """Events of ``sid`` after ``start`` until the session finishes, is deleted or the client leaves."""
-    cursor = start
-    while not await disconnected():
-        try:
-            batch = await service.wait_events(who, sid, cursor, timeout_s=poll_s)
-        except NotFound:
-            yield ServerSentEvent(event="deleted", data=json.dumps({"id": cursor, "type": "deleted", "ts": 0.0,
-                                                                   "data": {"session_id": sid}}))
-            return
-        for event in batch["events"]:
-            cursor = event["id"]
-            yield ServerSentEvent(id=str(event["id"]), event=event["type"], data=json.dumps(event))
-        if batch["finished"]:
-            return
+                       disconnected: Callable[[], Any], slot: Slot | None = None,
+                       lifetime_s: float = float("inf")) -> AsyncIterator[ServerSentEvent]:
+    """Events of ``sid`` after ``start`` until the session finishes, is deleted, the client leaves or
+    the stream has lived ``lifetime_s`` (the client then resumes with ``Last-Event-ID``); ``slot`` is
+    released however the stream ends."""
+    cursor, until = start, time.monotonic() + lifetime_s
+    try:
+        while not await disconnected() and time.monotonic() < until:
+            try:
+                wait_s = min(poll_s, max(0.1, until - time.monotonic()))
+                batch = await service.wait_events(who, sid, cursor, timeout_s=wait_s)
+            except NotFound:
+                yield ServerSentEvent(event="deleted", data=json.dumps({"id": cursor, "type": "deleted", "ts": 0.0,
+                                                                       "data": {"session_id": sid}}))
+                return
+            for event in batch["events"]:
+                cursor = event["id"]
+                yield ServerSentEvent(id=str(event["id"]), event=event["type"],
+                                      data=json.dumps(event, allow_nan=False))
+            if batch["finished"]:
+                return
+    finally:
+        if slot is not None:
+            slot.release()
 
 
 def add_event_catalogue(app: FastAPI) -> None:

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sse_starlette import EventSourceResponse
+from starlette.background import BackgroundTask
 
 from serve_app.contracts import Segment, SessionStateDoc, SessionSummaryDoc
 from serve_app.errors import PayloadTooLarge, ScribeError
 from serve_app.ingress.auth import TokenAuth
+from serve_app.ingress.deadline import RequestDeadline
 from serve_app.ingress.errors import ERROR_RESPONSES, install_error_handlers
 from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_stream
 from serve_app.ingress.export import FHIR_MEDIA_TYPE
@@ -29,6 +31,7 @@ from serve_app.ingress.schemas import (
     SegmentsAccepted,
 )
 from serve_app.ingress.service import ScribeService
+from serve_app.ingress.streams import StreamSlots
 
 __all__ = ["create_api", "read_body"]
 
@@ -49,13 +52,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _meta_routes(app: FastAPI, service: ScribeService, clinician: Callable) -> None:
+def _meta_routes(app: FastAPI, service: ScribeService, clinician: Callable, known: Callable[[str], bool]) -> None:
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    async def healthz():
+    async def healthz(authorization: str | None = Header(None)):
         parts = await service.health()
         ok = all(v == "ok" for v in parts.values())
-        return JSONResponse({"status": "ok" if ok else "starting", "deployments": parts},
-                            status_code=200 if ok else 503)
+        body = {"status": "ok" if ok else "starting"}
+        if authorization and known(authorization):  # the topology only for a clinician (review M7)
+            body["deployments"] = parts
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(_: str = Depends(clinician)):
@@ -160,6 +165,9 @@ def _export_routes(service: ScribeService, clinician: Callable) -> APIRouter:
 
 def _event_routes(service: ScribeService, clinician: Callable, sse_ping_s: float) -> APIRouter:
     router = APIRouter(tags=["events"])
+    limits = service.limits
+    slots = StreamSlots(limits.max_streams_per_session, limits.max_streams_per_clinician,
+                        limits.stream_max_lifetime_s)
 
     @router.get(EVENTS_PATH)
     async def events(sid: str, request: Request, who: str = Depends(clinician),
@@ -170,8 +178,11 @@ def _event_routes(service: ScribeService, clinician: Callable, sse_ping_s: float
         except ValueError:
             raise ScribeError("Last-Event-ID must be an integer.", code="invalid_last_event_id") from None
         await service.session_exists(who, sid)
-        stream = event_stream(service, who, sid, start, min(10.0, sse_ping_s), request.is_disconnected)
-        return EventSourceResponse(stream, ping=sse_ping_s,
+        slot = slots.acquire(who, sid)  # 429 too_many_streams beyond the caps
+        stream = event_stream(service, who, sid, start, min(10.0, sse_ping_s), request.is_disconnected, slot,
+                              limits.stream_max_lifetime_s)
+        return EventSourceResponse(stream, ping=sse_ping_s, send_timeout=limits.stream_send_timeout_s,
+                                   background=BackgroundTask(slot.release),  # if the stream never started
                                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     return router
@@ -182,11 +193,20 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
     app = FastAPI(title="Clinical scribe API", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url=None, responses=ERROR_RESPONSES)
     install_error_handlers(app)
+    app.add_middleware(RequestDeadline, timeout_s=service.limits.request_timeout_s,
+                       exempt=lambda path: path.startswith("/v1/sessions/") and path.endswith("/events"))
 
     def clinician(authorization: str | None = Header(None)) -> str:
         return auth.clinician(authorization)
 
-    _meta_routes(app, service, clinician)
+    def known(authorization: str) -> bool:
+        try:
+            auth.clinician(authorization)
+            return True
+        except ScribeError:
+            return False
+
+    _meta_routes(app, service, clinician, known)
     for router in (_session_routes(service, clinician), _transcript_routes(service, clinician),
                    _feedback_routes(service, clinician), _export_routes(service, clinician),
                    _event_routes(service, clinician, sse_ping_s)):

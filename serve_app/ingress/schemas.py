@@ -24,7 +24,7 @@ class ErrorBody(BaseModel):
 
 
 class CreateSessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     channels: dict[Literal["0", "1"], Role] | None = Field(
         None, description='Audio with one speaker per channel: {"0": "doctor", "1": "patient"}.'
     )
@@ -55,7 +55,7 @@ class ErasurePending(BaseModel):
 
 
 class SegmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     text: str = Field(min_length=1, description="Utterance text (PHI allowed; it is masked).")
     role: Role | None = Field(None, description="Speaker role if known; null to infer.")
     start: float | None = Field(None, ge=0, description="Start time in seconds.")
@@ -63,21 +63,21 @@ class SegmentIn(BaseModel):
 
 
 class SegmentsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     segments: list[SegmentIn] = Field(min_length=1)
 
 
 class RoleCorrection(BaseModel):
     """``PATCH .../segments/{id}``: a clinician's role for one segment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     role: Role = Field(description="The segment's speaker.")
 
 
 class NoteItemIn(BaseModel):
     """One item of a clinician's edited note."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
     id: str | None = Field(None, max_length=64)
     text: str = Field(min_length=1, max_length=5000)
     citations: list[str] = Field(default_factory=list, max_length=200)
@@ -86,7 +86,7 @@ class NoteItemIn(BaseModel):
 class NoteIn(BaseModel):
     """A note as the API serves it: four sections of items."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     subjective: list[NoteItemIn] = Field(default_factory=list, max_length=200)
     objective: list[NoteItemIn] = Field(default_factory=list, max_length=200)
     assessment: list[NoteItemIn] = Field(default_factory=list, max_length=200)
@@ -96,7 +96,7 @@ class NoteIn(BaseModel):
 class FeedbackRequest(BaseModel):
     """``POST .../feedback``: a clinician's judgement of one note version."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     action: Literal["accept", "edit", "reject"]
     note_version: int = Field(ge=1, description="The note version judged.")
     note: NoteIn | None = Field(None, description="The clinician's note; required for edit.")
@@ -117,5 +117,8 @@ class FinishAccepted(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    deployments: dict[str, str]
+    """``/healthz``: anyone learns up or down; an authenticated caller also sees each part."""
+
+    status: Literal["ok", "starting"]
+    deployments: dict[str, str] | None = Field(None, description="Per part: 'ok' or 'unavailable' "
+                                                                 "(authenticated callers only).")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Awaitable, Callable
 
 from pydantic import ValidationError
@@ -24,7 +25,9 @@ from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
 from serve_app.sessions.client import StoreClient
 
-__all__ = ["ScribeService", "parse_json"]
+__all__ = ["ScribeService", "parse_json", "HEALTH_TTL_S"]
+
+HEALTH_TTL_S = 2.0  # how long one probe of every part answers /healthz
 
 
 def parse_json(body: bytes, model):
@@ -62,6 +65,7 @@ class ScribeService:
                  export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None):
         self._store = store
         self._reads = Coalescer()
+        self._health: tuple[float, dict[str, str]] | None = None
         self._eraser = eraser
         self._audit = audit
         self._export = export or ExportConfig()
@@ -71,6 +75,16 @@ class ScribeService:
         self._health_checks = health_checks
 
     async def health(self) -> dict[str, str]:
+        """Each part's readiness, probed at most once per ``HEALTH_TTL_S`` however many callers ask
+        (an anonymous flood of ``/healthz`` costs the backends nothing more; review M7)."""
+        cached = self._health
+        if cached is not None and time.monotonic() - cached[0] < HEALTH_TTL_S:
+            return cached[1]
+        parts = await self._reads.read("/healthz", self._probe_parts)
+        self._health = (time.monotonic(), parts)
+        return parts
+
+    async def _probe_parts(self) -> dict[str, str]:
         async def check(fn):
             try:
                 await asyncio.wait_for(fn(), timeout=5)

@@ -11,8 +11,11 @@ pipeline what to do next.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+_SEGMENT_ID = re.compile(r"s[0-9]{1,9}", re.ASCII)
 
 __all__ = ["ChunkInfo", "SessionState", "WorkItem", "WorkKind", "apply", "next_work"]
 
@@ -102,7 +105,7 @@ class SessionState:
         return self.note is not None and self.warnings_version < self.note_version
 
     def segment(self, segment_id: str) -> dict[str, Any] | None:
-        if segment_id.startswith("s") and segment_id[1:].isdigit():
+        if _SEGMENT_ID.fullmatch(segment_id):  # ASCII digits, bounded: "s²" or 5,000 digits are absent
             i = int(segment_id[1:])
             if i < len(self.segments) and self.segments[i]["id"] == segment_id:
                 return self.segments[i]
