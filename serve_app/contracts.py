@@ -33,7 +33,7 @@ RoleSource = Literal["client", "clinician", "channel", "model"]
 SessionStatus = Literal["recording", "processing", "finished", "failed"]
 
 #: Event ``data`` fields that stay inside the store (never streamed or served).
-HIDDEN_EVENT_FIELDS = ("owner", "idempotency_key", "request_hash")
+HIDDEN_EVENT_FIELDS = ("owner", "idempotency_key", "fingerprint", "request_id")
 
 
 class Word(TypedDict):

@@ -31,6 +31,7 @@ from serve_app.errors import ValidationFailed
 from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.client import StoreClient
+from serve_app.sessions.idempotency import fingerprint
 
 __all__ = ["FeedbackRecorder", "prompt_version", "provenance"]
 
@@ -85,7 +86,8 @@ class FeedbackRecorder:
 
     async def record(self, clinician: str, sid: str, request: FeedbackRequest,
                      idempotency_key: str | None) -> dict[str, Any]:
-        replay = await self._store.feedback.feedback_replay(clinician, sid, idempotency_key)
+        body_fp = fingerprint(request.model_dump())
+        replay = await self._store.feedback.feedback_replay(clinician, sid, idempotency_key, body_fp)
         if replay:
             return {"feedback_id": replay["feedback_id"]}
         if request.action == "edit" and request.note is None:
@@ -113,5 +115,5 @@ class FeedbackRecorder:
             "reason": masked[-1] if request.reason else None, **self._provenance}
         await self._flywheel.submit(feedback)
         await self._store.feedback.record_feedback(clinician, sid, feedback_id, request.action, request.note_version,
-                                                   final_note, idempotency_key, delta)
+                                                   final_note, idempotency_key, delta, body_fp)
         return {"feedback_id": feedback_id}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from typing import Any, Awaitable, Callable
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
 from serve_app.sessions.client import StoreClient
+from serve_app.sessions.idempotency import check_key, fingerprint
 
 __all__ = ["ScribeService", "parse_json", "HEALTH_TTL_S"]
 
@@ -97,9 +99,11 @@ class ScribeService:
         return dict(zip(names, results))
 
     async def create_session(self, clinician: str, body: bytes, idempotency_key: str | None) -> dict:
+        check_key(idempotency_key)
         request = parse_json(body, CreateSessionRequest)
         channels = dict(request.channels) if request.channels else None
-        return await self._store.api.create_session(clinician, channels, idempotency_key)
+        return await self._store.api.create_session(clinician, channels, idempotency_key,
+                                                    fingerprint(request.model_dump()), uuid.uuid4().hex)
 
     async def put_chunk(self, clinician: str, sid: str, seq: int, data: bytes, content_type: str | None) -> dict:
         if seq < 0 or seq > self.limits.max_seq:
@@ -118,6 +122,7 @@ class ScribeService:
         return result
 
     async def add_segments(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
+        check_key(idempotency_key)
         request = parse_json(body, SegmentsRequest)
         if len(request.segments) > self.limits.max_segments_per_batch:
             raise PayloadTooLarge(f"At most {self.limits.max_segments_per_batch} segments per request.",
@@ -129,7 +134,8 @@ class ScribeService:
             if seg.start is not None and seg.end is not None and seg.end < seg.start:
                 raise ValidationFailed("A segment ends before it starts.", code="invalid_times")
         segments = [s.model_dump() for s in request.segments]
-        result = await self._store.api.add_segments(clinician, sid, segments, idempotency_key)
+        result = await self._store.api.add_segments(clinician, sid, segments, idempotency_key, fingerprint(segments),
+                                                    uuid.uuid4().hex)  # the request id makes Ray's retries harmless
         self._kick(sid)
         return result
 
@@ -199,6 +205,7 @@ class ScribeService:
 
     async def feedback(self, clinician: str, sid: str, body: bytes, idempotency_key: str | None) -> dict:
         """Record a clinician's judgement of a note; returns once it is durable."""
+        check_key(idempotency_key)
         await self._store.api.session_exists(clinician, sid)
         request = parse_json(body, FeedbackRequest)
         if self._feedback is None:

@@ -19,6 +19,7 @@ from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
 from serve_app.engines.asr.streaming import decide_commit
 from serve_app.engines.audio import TARGET_RATE, decode_audio
+from serve_app.pipeline.faults import is_infrastructure
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.note_updater import NoteUpdater
 from serve_app.pipeline.tasks import Attempts, PerSessionTasks
@@ -80,7 +81,7 @@ class SessionProcessor:
         self._asr_config = asr_config
         self._config = config
         self._loops = PerSessionTasks(self.step, "pipeline loop", log)
-        self._attempts = Attempts(config.max_attempts, log)
+        self._attempts = Attempts(config.max_attempts, log, is_infrastructure)
         self._dispatch = {
             "batch": self._do_batch, "chunk": self._do_chunk, "flush": self._do_flush,
             "skip_missing": lambda sid, item: self._store.work.skip_missing(sid),

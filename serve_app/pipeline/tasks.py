@@ -61,19 +61,24 @@ class PerSessionTasks:
 
 
 class Attempts:
-    """Failure counts per step key; a step is given up after ``max_attempts`` failures."""
+    """Failure counts per step key; a step is given up after ``max_attempts`` failures of its own
+    (failures ``transient(exc)`` calls infrastructure are retried without counting)."""
 
-    def __init__(self, max_attempts: int, log: logging.Logger):
-        self._max, self._log = max_attempts, log
+    def __init__(self, max_attempts: int, log: logging.Logger,
+                 transient: Callable[[BaseException], bool] = lambda exc: False):
+        self._max, self._log, self._transient = max_attempts, log, transient
         self._counts: dict[Hashable, int] = {}
 
     async def run(self, key: Hashable, what: str, action: Callable[[], Awaitable[object]],
                   give_up: Callable[[str], Awaitable[object]]) -> None:
         """Run ``action``; re-raise a failure (the caller retries) until ``max_attempts``,
-        then log only the error type and run ``give_up(error type)``."""
+        then log only the error type and run ``give_up(error type)``.  An infrastructure failure
+        is re-raised without counting: the step waits for the service to come back."""
         try:
             await action()
         except Exception as exc:
+            if self._transient(exc):
+                raise
             attempts = self._counts.get(key, 0) + 1
             self._counts[key] = attempts
             if attempts < self._max:

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from serve_app.contracts import SessionStateDoc
 from serve_app.errors import NotFound
+from serve_app.sessions.idempotency import replay
 from serve_app.sessions.model import SessionState, WorkItem, apply, next_work
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.views import state_doc
@@ -44,6 +45,7 @@ class SessionBook:
         self._names: dict[str, dict[str, str]] = {}
         self._changed: dict[str, asyncio.Event] = {}
         self._rendered: dict[str, tuple[int, bytes]] = {}
+        self._creates: dict[tuple[str, str], str] = {}  # (owner, key or "#" + request id) -> session id
         for sid in journal.session_ids():
             events = journal.load_events(sid)
             if not events:
@@ -53,6 +55,28 @@ class SessionBook:
                 apply(state, event)
             self.sessions[sid] = state
             self.events[sid] = events
+            self._index_create(state)
+
+    def _index_create(self, state: SessionState) -> None:
+        for route, key in state.idempotency:
+            if route == "create":
+                self._creates[(state.owner, key)] = state.session_id
+        for request_id in state.requests:
+            self._creates[(state.owner, "#" + request_id)] = state.session_id
+
+    def created_by(self, owner: str, key: str | None, fp: str | None, request_id: str | None) -> dict | None:
+        """The answer of ``owner``'s earlier create with ``request_id`` or ``key`` (see :mod:`.idempotency`)."""
+        for probe in (("#" + request_id) if request_id else None, key):
+            sid = self._creates.get((owner, probe)) if probe else None
+            state = self.sessions.get(sid) if sid else None
+            if state is None:
+                continue
+            if probe.startswith("#"):
+                return {"session_id": sid}
+            first = replay(state.idempotency, "create", key, fp, self.clock())
+            if first is not None:
+                return first
+        return None
 
     def work(self, state: SessionState, now: float | None = None) -> WorkItem:
         """The next step of ``state`` (see :func:`~serve_app.sessions.model.next_work`)."""
@@ -72,6 +96,8 @@ class SessionBook:
         event = {"id": state.last_event_id + 1, "type": kind, "ts": self.clock(), "data": data}
         self.journal.append(sid, event)
         apply(state, event)
+        if kind == "session_created":
+            self._index_create(state)
         self.events[sid].append(event)
         self._wake(sid)
         return event
@@ -121,6 +147,8 @@ class SessionBook:
         self.events.pop(sid, None)
         self._names.pop(sid, None)
         self._rendered.pop(sid, None)
+        for key in [k for k, v in self._creates.items() if v == sid]:
+            del self._creates[key]
         self._wake(sid)
 
     async def wait_change(self, sid: str, timeout_s: float) -> None:

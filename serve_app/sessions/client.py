@@ -80,8 +80,9 @@ class ApiCalls(_RoleCalls):
     Mirrors :class:`~serve_app.sessions.client_api.ClientApi`."""
 
     async def create_session(self, owner: str, channels: dict[str, str] | None = None,
-                             idempotency_key: str | None = None) -> dict[str, Any]:
-        return await self._call(ClientApi.create_session, owner, channels, idempotency_key)
+                             idempotency_key: str | None = None, fingerprint: str | None = None,
+                             request_id: str | None = None) -> dict[str, Any]:
+        return await self._call(ClientApi.create_session, owner, channels, idempotency_key, fingerprint, request_id)
 
     async def session_exists(self, owner: str, sid: str) -> bool:
         return await self._call(ClientApi.session_exists, owner, sid)
@@ -94,8 +95,10 @@ class ApiCalls(_RoleCalls):
         return await self._call(ClientApi.put_chunk, owner, sid, seq, data, content_type, duration_s, channels)
 
     async def add_segments(self, owner: str, sid: str, segments: list[dict[str, Any]],
-                           idempotency_key: str | None = None) -> dict[str, Any]:
-        return await self._call(ClientApi.add_segments, owner, sid, segments, idempotency_key)
+                           idempotency_key: str | None = None, fingerprint: str | None = None,
+                           request_id: str | None = None) -> dict[str, Any]:
+        return await self._call(ClientApi.add_segments, owner, sid, segments, idempotency_key, fingerprint,
+                                request_id)
 
     async def request_finish(self, owner: str, sid: str) -> dict[str, Any]:
         return await self._call(ClientApi.request_finish, owner, sid)
@@ -194,17 +197,18 @@ class FeedbackCalls(_RoleCalls):
     """Feedback replay, context and records.
     Mirrors :class:`~serve_app.sessions.feedback_log.FeedbackLog`."""
 
-    async def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None) -> dict[str, Any] | None:
-        return await self._call(FeedbackLog.feedback_replay, owner, sid, idempotency_key)
+    async def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None,
+                              fingerprint: str | None = None) -> dict[str, Any] | None:
+        return await self._call(FeedbackLog.feedback_replay, owner, sid, idempotency_key, fingerprint)
 
     async def feedback_context(self, owner: str, sid: str, note_version: int) -> dict[str, Any]:
         return await self._call(FeedbackLog.feedback_context, owner, sid, note_version)
 
     async def record_feedback(self, owner: str, sid: str, feedback_id: str, action: str, note_version: int,
                               final_note: dict[str, Any] | None, idempotency_key: str | None,
-                              names_delta: dict[str, str] | None) -> dict[str, Any]:
+                              names_delta: dict[str, str] | None, fingerprint: str | None = None) -> dict[str, Any]:
         return await self._call(FeedbackLog.record_feedback, owner, sid, feedback_id, action, note_version,
-                                final_note, idempotency_key, names_delta)
+                                final_note, idempotency_key, names_delta, fingerprint)
 
 
 class RetentionCalls(_RoleCalls):

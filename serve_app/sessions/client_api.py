@@ -10,6 +10,7 @@ from typing import Any
 from serve_app.contracts import EventBatch, SessionStateDoc, SessionSummaryDoc
 from serve_app.errors import Conflict, NotFound, Overloaded, ValidationFailed
 from serve_app.sessions.book import SessionBook
+from serve_app.sessions.idempotency import replay
 from serve_app.sessions.views import public_event, public_segment, state_doc, summary
 
 __all__ = ["ClientApi"]
@@ -22,16 +23,19 @@ class ClientApi:
         self._book = book
 
     def create_session(self, owner: str, channels: dict[str, str] | None = None,
-                       idempotency_key: str | None = None) -> dict[str, Any]:
-        """A new session owned by ``owner``; a repeated ``idempotency_key`` returns the first one."""
+                       idempotency_key: str | None = None, fingerprint: str | None = None,
+                       request_id: str | None = None) -> dict[str, Any]:
+        """A new session owned by ``owner``.  The owner's earlier create with the same
+        ``idempotency_key`` (and ``fingerprint`` of its body; 422 if it differs), or a Ray retry of
+        the same ``request_id``, returns the first session instead (see :mod:`.idempotency`)."""
         book = self._book
-        if idempotency_key:
-            for state in book.sessions.values():
-                if state.owner == owner and idempotency_key in state.idempotency:
-                    return {"session_id": state.session_id, "replayed": True}
+        first = book.created_by(owner, idempotency_key, fingerprint, request_id)
+        if first is not None:
+            return {**first, "replayed": True}
         sid = secrets.token_urlsafe(18)
         book.open(sid)
-        book.emit(sid, "session_created", {"owner": owner, "channels": channels, "idempotency_key": idempotency_key})
+        book.emit(sid, "session_created", {"owner": owner, "channels": channels, "idempotency_key": idempotency_key,
+                                           "fingerprint": fingerprint, "request_id": request_id})
         return {"session_id": sid, "replayed": False}
 
     def session_exists(self, owner: str, sid: str) -> bool:
@@ -74,17 +78,23 @@ class ClientApi:
         return {"seq": seq, "duplicate": False}
 
     def add_segments(self, owner: str, sid: str, segments: list[dict[str, Any]],
-                     idempotency_key: str | None = None) -> dict[str, Any]:
-        """Store a batch of raw text segments durably (masked later by the pipeline)."""
+                     idempotency_key: str | None = None, fingerprint: str | None = None,
+                     request_id: str | None = None) -> dict[str, Any]:
+        """Store a batch of raw text segments durably (masked later by the pipeline); a repeated
+        key (same body) or a retried ``request_id`` returns the first batch."""
         book = self._book
         state = book.owned(owner, sid)
-        if idempotency_key and idempotency_key in state.idempotency:
-            return {**state.idempotency[idempotency_key], "replayed": True}
+        if request_id and request_id in state.requests:
+            return {**state.requests[request_id], "replayed": True}
+        first = replay(state.idempotency, "segments", idempotency_key, fingerprint, book.clock())
+        if first is not None:
+            return {**first, "replayed": True}
         if state.finish_requested_at is not None:
             raise Conflict("The session is finished; it takes no more segments.", code="session_finished")
         batch = len(state.batches)
         book.journal.put_blob(sid, f"batch-{batch:08d}.json", json.dumps(segments).encode())
-        book.emit(sid, "batch_received", {"batch": batch, "count": len(segments), "idempotency_key": idempotency_key})
+        book.emit(sid, "batch_received", {"batch": batch, "count": len(segments), "idempotency_key": idempotency_key,
+                                          "fingerprint": fingerprint, "request_id": request_id})
         return {"batch": batch, "accepted": len(segments), "replayed": False}
 
     def request_finish(self, owner: str, sid: str) -> dict[str, Any]:

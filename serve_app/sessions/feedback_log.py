@@ -5,6 +5,7 @@ from typing import Any
 
 from serve_app.errors import Conflict
 from serve_app.sessions.book import SessionBook
+from serve_app.sessions.idempotency import replay
 from serve_app.sessions.views import prompt_segments
 
 __all__ = ["FeedbackLog"]
@@ -16,12 +17,12 @@ class FeedbackLog:
     def __init__(self, book: SessionBook):
         self._book = book
 
-    def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None) -> dict[str, Any] | None:
-        """The answer a feedback with this ``Idempotency-Key`` already got, if any."""
+    def feedback_replay(self, owner: str, sid: str, idempotency_key: str | None,
+                        fingerprint: str | None = None) -> dict[str, Any] | None:
+        """The answer a feedback with this ``Idempotency-Key`` already got, if any (422 if that
+        feedback had another body)."""
         state = self._book.owned(owner, sid)
-        if idempotency_key and "feedback_id" in state.idempotency.get(idempotency_key, {}):
-            return dict(state.idempotency[idempotency_key])
-        return None
+        return replay(state.idempotency, "feedback", idempotency_key, fingerprint, self._book.clock())
 
     def feedback_context(self, owner: str, sid: str, note_version: int) -> dict[str, Any]:
         """What a feedback on note ``note_version`` is recorded with: that note, the masked transcript, names."""
@@ -36,7 +37,7 @@ class FeedbackLog:
 
     def record_feedback(self, owner: str, sid: str, feedback_id: str, action: str, note_version: int,
                         final_note: dict[str, Any] | None, idempotency_key: str | None,
-                        names_delta: dict[str, str] | None) -> dict[str, Any]:
+                        names_delta: dict[str, str] | None, fingerprint: str | None = None) -> dict[str, Any]:
         """Record a durable feedback; an accepted or edited note becomes the final note (version + 1)."""
         book = self._book
         state = book.owned(owner, sid)
@@ -49,5 +50,6 @@ class FeedbackLog:
                                             "final": True, "note": final_note, "source": "clinician",
                                             "stats": {"judged_version": note_version, "action": action}})
         book.emit(sid, "feedback_recorded", {"feedback_id": feedback_id, "action": action,
-                                             "note_version": note_version, "idempotency_key": idempotency_key})
+                                             "note_version": note_version, "idempotency_key": idempotency_key,
+                                             "fingerprint": fingerprint})
         return {"feedback_id": feedback_id, "replayed": False}

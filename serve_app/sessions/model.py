@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from serve_app.sessions.idempotency import remember
+
 _SEGMENT_ID = re.compile(r"s[0-9]{1,9}", re.ASCII)
 
 __all__ = ["ChunkInfo", "SessionState", "WorkItem", "WorkKind", "apply", "next_work"]
@@ -59,7 +61,8 @@ class SessionState:
     segments: list[dict[str, Any]] = field(default_factory=list)
     finish_requested_at: float | None = None
     finished: bool = False
-    idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (route, key) -> record
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)  # request id -> first answer (Ray retries)
     last_event_id: int = 0
     #: bumped by every change the note depends on (new segments, role corrections)
     input_revision: int = 0
@@ -192,6 +195,14 @@ def _add_segments(state: SessionState, segments: list[dict[str, Any]],
         state.input_revision += 1
 
 
+def _remember(state: SessionState, route: str, event: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Keep the answer under the event's ``Idempotency-Key`` (per route) and its request id."""
+    data, ts = event.get("data", {}), event.get("ts", 0.0)
+    remember(state.idempotency, route, data.get("idempotency_key"), data.get("fingerprint"), answer, ts)
+    if data.get("request_id"):
+        state.requests[data["request_id"]] = answer
+
+
 def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
     """Apply one event to ``state`` (in place) and return it."""
     kind, data = event["type"], event.get("data", {})
@@ -201,8 +212,7 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.owner = data["owner"]
         state.created_at = event.get("ts", 0.0)
         state.channels = data.get("channels")
-        if data.get("idempotency_key"):
-            state.idempotency[data["idempotency_key"]] = {"session_id": state.session_id}
+        _remember(state, "create", event, {"session_id": state.session_id})
     elif kind == "chunk_received":
         state.chunks[data["seq"]] = ChunkInfo(
             data["seq"], data["sha256"], data["size"], data["content_type"], data["duration_s"], data["channels"]
@@ -217,8 +227,7 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         _add_segments(state, data.get("segments", []), data.get("role_updates"))
     elif kind == "batch_received":
         state.batches[data["batch"]] = BatchInfo(data["batch"], data["count"])
-        if data.get("idempotency_key"):
-            state.idempotency[data["idempotency_key"]] = {"batch": data["batch"], "accepted": data["count"]}
+        _remember(state, "segments", event, {"batch": data["batch"], "accepted": data["count"]})
     elif kind == "batch_processed":
         state.batches[data["batch"]].status = "processed"
         _add_segments(state, data.get("segments", []), data.get("role_updates"))
@@ -249,8 +258,7 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.warnings_version = data["note_version"]
     elif kind == "feedback_recorded":
         state.feedback_ids.append(data["feedback_id"])
-        if data.get("idempotency_key"):
-            state.idempotency[data["idempotency_key"]] = {"feedback_id": data["feedback_id"]}
+        _remember(state, "feedback", event, {"feedback_id": data["feedback_id"]})
         if data["action"] in ("accept", "edit"):
             state.clinician_final = True
     elif kind == "finished":

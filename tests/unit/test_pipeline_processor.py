@@ -115,3 +115,58 @@ def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path
     words = [w["text"].strip() for s in state["segments"] for w in s["words"]]
     assert words == [f"w{k}" for k in range(20)]
     assert sorted(client.fetched) == list(range(8))  # each chunk's audio crossed once
+
+
+class OutageAsr(FakeAsr):
+    """Raises ``error`` for the first ``failures`` calls (an outage, or a bad input for ever)."""
+
+    def __init__(self, error: Exception, failures: int):
+        self.error, self.failures = error, failures
+
+    async def transcribe(self, samples):
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.error
+        return await super().transcribe(samples)
+
+
+def _run_through_failures(store, processor, sid, chunks) -> None:
+    async def run():
+        for seq in range(len(chunks)):
+            store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
+        store.api.request_finish("a", sid)
+        for _ in range(50):  # the periodic scan retrying after each failure
+            try:
+                while await processor.step(sid):
+                    pass
+                return
+            except Exception:  # noqa: BLE001 - a failed step is retried by the next scan
+                continue
+
+    asyncio.run(run())
+
+
+def test_an_infrastructure_outage_never_costs_a_chunk(tmp_path):
+    """Ten failures in a row (a store or ASR restart, EMFILE) is more than max_attempts (3), yet no
+    acknowledged chunk is given up: only the chunk's own faults count (review M9)."""
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
+    for error in (OSError(24, "Too many open files"), ConnectionError("replica restarting")):
+        asr = OutageAsr(error, failures=10)
+        processor = SessionProcessor(RecordingStore(store), asr, FakePii(), AsrConfig(holdback_s=1.0),
+                                     PipelineConfig(max_attempts=3))
+        sid = store.api.create_session("a")["session_id"]
+        chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(5)]))
+        _run_through_failures(store, processor, sid, chunks)
+        state = store.api.get_state("a", sid)
+        assert state["chunks"]["failed"] == [] and state["status"] == "finished"
+        assert [w["text"].strip() for s in state["segments"] for w in s["words"]] == [f"w{k}" for k in range(5)]
+
+
+def test_a_chunk_that_fails_on_its_own_is_given_up_after_max_attempts(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
+    processor = SessionProcessor(RecordingStore(store), OutageAsr(ValueError("bad input"), failures=3), FakePii(),
+                                 AsrConfig(holdback_s=1.0), PipelineConfig(max_attempts=3))
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(5)]))
+    _run_through_failures(store, processor, sid, chunks)
+    assert store.api.get_state("a", sid)["chunks"]["failed"] == [0]
