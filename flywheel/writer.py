@@ -19,16 +19,17 @@ the 201 waits for.  :meth:`FlywheelWriter.publish` turns the spool into files:
 
 1. build every row (pure, :func:`.records.rows_for`) and scan it for PHI
    (rows with findings go to ``quarantine``, redacted);
-2. write the manifest ``_batches/<batch>.json`` (ids + target files);
+2. stage each target's rows (``_staged/<batch>/<n>.parquet``, in the target's root), then write
+   the manifest ``_batches/<batch>.json`` (ids, target files, their staged rows);
 3. write each target that does not exist yet (atomic: complete or absent),
    then the ledger;
 4. delete the spooled feedback, then the manifest.
 
 A crash anywhere is repaired by re-running the manifest on the next start:
-targets that exist are kept, missing ones are rebuilt from the spool (whose
-files are only deleted after every target exists), so each acknowledged id
-ends up in the data exactly once.  A feedback id already spooled or published
-is not taken again (retries with the same ``Idempotency-Key`` map to the same
+targets that exist are kept, missing ones are written from their staged rows
+(the spool is only deleted after every target exists), so each acknowledged id
+ends up in the data exactly once, even if the PHI scanner changed in between.
+A feedback id already spooled or published is not taken again (retries with the same ``Idempotency-Key`` map to the same
 id).
 """
 from __future__ import annotations
@@ -43,6 +44,7 @@ import uuid
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from flywheel.card import card_text
 from flywheel.erase import erase_session, is_erased
@@ -67,6 +69,11 @@ log = logging.getLogger("scribe.flywheel")
 
 def _date(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+def _target(key: tuple[str, str], batch: str) -> str:
+    """The file a batch writes for (dataset, day)."""
+    return f"{key[0]}/date={key[1]}/part-{batch}.parquet"
 
 
 class FlywheelWriter:
@@ -143,20 +150,40 @@ class FlywheelWriter:
         return out
 
     def _apply(self, batch: str, manifest: dict[str, Any], routed: dict | None = None) -> int:
-        for target in manifest["targets"]:
-            if self._root_for(target).exists(target):
+        """Make every target of ``manifest`` exist, then the ledger; only then forget the spool.
+
+        Each target's rows were staged (``_staged/<batch>/``, in the target's own root) before the
+        manifest was written, so a restart writes exactly the rows decided at the cut, whatever
+        the PHI scanner says now (review M3).  A manifest from before staging is re-routed, and
+        any (dataset, day) the new routing needs is added to it first, so no id is marked
+        published that no dataset holds."""
+        staged = manifest.get("staged", {})
+        for target in list(manifest["targets"]):
+            root = self._root_for(target)
+            if root.exists(target):
+                continue
+            if target in staged:
+                root.write_table(target, pq.read_table(root.path(staged[target]), filesystem=root.fs))
                 continue
             if routed is None:
                 routed = self._route(self._spooled(manifest["feedback_ids"]))
+                extra = [_target(key, batch) for key, rows in sorted(routed.items())
+                         if rows and _target(key, batch) not in manifest["targets"]]
+                if extra:  # the scanner changed since the cut: the new routing's targets join the batch
+                    manifest = {**manifest, "targets": manifest["targets"] + extra}
+                    self.root.write_bytes(f"_batches/{batch}.json", json.dumps(manifest).encode())
+                    return self._apply(batch, manifest, routed)
             dataset, partition, _ = target.split("/")
-            rows = routed[(dataset, partition.split("=", 1)[1])]
+            rows = routed.get((dataset, partition.split("=", 1)[1]), [])
             if rows:  # empty when its feedback's session was erased since the manifest was written
-                self._root_for(target).write_table(target, pa.Table.from_pylist(rows, schema=DATASETS[dataset]))
+                root.write_table(target, pa.Table.from_pylist(rows, schema=DATASETS[dataset]))
         ledger = f"_ledger/{batch}.json"
         if not self.root.exists(ledger):
             self.root.write_bytes(ledger, json.dumps({"feedback_ids": manifest["feedback_ids"]}).encode())
         for fid in manifest["feedback_ids"]:
             self.root.delete(f"_spool/{fid}.json")
+        for target, rel in staged.items():
+            self._root_for(target).delete(rel)
         self.root.delete(f"_batches/{batch}.json")
         return len(manifest["feedback_ids"])
 
@@ -178,9 +205,13 @@ class FlywheelWriter:
             feedback = self._spooled(ids)
             routed = self._route(feedback)
             batch = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
-            targets = [f"{dataset}/date={day}/part-{batch}.parquet" for (dataset, day), rows in sorted(routed.items())
-                       if rows]
-            manifest = {"feedback_ids": [fb.feedback_id for fb in feedback], "targets": targets}
+            staged = {}
+            for i, (key, rows) in enumerate(sorted((k, r) for k, r in routed.items() if r)):
+                target, rel = _target(key, batch), f"_staged/{batch}/{i}.parquet"
+                self._root_for(target).write_table(rel, pa.Table.from_pylist(rows, schema=DATASETS[key[0]]))
+                staged[target] = rel
+            manifest = {"feedback_ids": [fb.feedback_id for fb in feedback], "targets": list(staged),
+                        "staged": staged}
             self.root.write_bytes(f"_batches/{batch}.json", json.dumps(manifest).encode())
             return self._apply(batch, manifest, routed)
 

@@ -191,3 +191,50 @@ def test_a_pyarrow_fs_uri_root_works(tmp_path):
     w.submit(feedback("u1"))
     assert w.publish() == 1
     assert [r["feedback_id"] for r in rows(tmp_path / "fw", "feedback")] == ["u1"]
+
+
+def test_a_publication_cut_then_resumed_with_a_stricter_scanner_loses_nothing(tmp_path):
+    """Review M3: cut after the manifest with scanner v1, restart with v2 that flags 'Springfield':
+    every acknowledged feedback still lands (the rows decided at the cut), and none is marked
+    published without being in a dataset."""
+    w = FlywheelWriter(str(tmp_path), FlywheelRules(), PhiScanner(_find))
+    for i in range(3):
+        w.submit(feedback(f"m{i}", "edit", edited(f"Refer to Springfield clinic, dose {i} mg.")))
+    w._apply = lambda batch, manifest, routed=None: (_ for _ in ()).throw(SystemExit("killed"))
+    with pytest.raises(SystemExit):
+        w.publish()
+
+    def stricter(text):
+        return _find(text) + [(m.start(), m.end(), "LOCATION") for m in re.finditer("Springfield", text)]
+
+    fresh = FlywheelWriter(str(tmp_path), FlywheelRules(), PhiScanner(stricter))
+    fresh.publish()
+    assert sorted(r["feedback_id"] for r in rows(tmp_path, "feedback")) == ["m0", "m1", "m2"]
+    assert fresh.pending() == 0 and not fresh.root.list("_batches", ".json")
+    assert not fresh.root.list("_staged")  # staging is cleaned up with the batch
+
+
+def test_a_legacy_manifest_resumed_with_a_stricter_scanner_adds_the_new_targets(tmp_path):
+    w = FlywheelWriter(str(tmp_path), FlywheelRules(), PhiScanner(_find))
+    for i in range(3):
+        w.submit(feedback(f"l{i}", "edit", edited(f"Refer to Springfield clinic, dose {i} mg.")))
+    real_apply = w._apply
+
+    def legacy_cut(batch, manifest, routed=None):  # a manifest written before staging existed
+        legacy = {"feedback_ids": manifest["feedback_ids"], "targets": manifest["targets"]}
+        w.root.write_bytes(f"_batches/{batch}.json", json.dumps(legacy).encode())
+        raise SystemExit("killed")
+
+    w._apply = legacy_cut
+    with pytest.raises(SystemExit):
+        w.publish()
+    w._apply = real_apply
+
+    def stricter(text):
+        return _find(text) + [(m.start(), m.end(), "LOCATION") for m in re.finditer("Springfield", text)]
+
+    fresh = FlywheelWriter(str(tmp_path), FlywheelRules(), PhiScanner(stricter))
+    fresh.publish()
+    published = {r["feedback_id"] for r in rows(tmp_path, "feedback")} | \
+        {r["feedback_id"] for r in rows(tmp_path, "quarantine")}
+    assert published == {"l0", "l1", "l2"}
