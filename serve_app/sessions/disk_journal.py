@@ -101,7 +101,8 @@ class DiskJournal:
             fresh = not directory.exists()
             (directory / "blobs").mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(directory / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            if fresh:
+            if fresh:  # the new entries (events.jsonl, blobs/) and the session dir itself survive power loss
+                fsync_path(directory)
                 fsync_path(self.root)
         self._fds[sid] = fd
         while len(self._fds) > self._max_open:

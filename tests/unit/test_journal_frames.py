@@ -63,3 +63,14 @@ def test_at_most_max_open_journal_files_stay_open(tmp_path):
     journal.append("s0", {"id": 1, "type": "x", "data": {}})  # reopened on demand
     assert len(journal._fds) == 2
     assert [e["id"] for e in DiskJournal(tmp_path).load_events("s0")] == [0, 1]
+
+
+def test_a_new_sessions_directory_and_its_parent_are_fsynced_before_the_first_append_returns(tmp_path, monkeypatch):
+    """Review L2: a 201'd session must not lose its journal's directory entry on power loss."""
+    import serve_app.sessions.disk_journal as dj
+
+    synced = []
+    monkeypatch.setattr(dj, "fsync_path", lambda path: synced.append(str(path)))
+    journal = dj.DiskJournal(tmp_path)
+    journal.append("s1", {"id": 1, "type": "session_created", "ts": 0.0, "data": {}})
+    assert str(tmp_path / "sessions" / "s1") in synced and str(tmp_path / "sessions") in synced
