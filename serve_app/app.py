@@ -62,6 +62,9 @@ def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSp
     return StoreSpec(data_dir=str(data_dir), data_key_path=data_key_path, actor_name=cfg.store.actor_name,
                      namespace=cfg.store.namespace,
                      max_pending_chunks=cfg.limits.max_pending_chunks, max_seq_ahead=cfg.limits.max_seq_ahead,
+                     max_open_sessions=cfg.limits.max_open_sessions_per_clinician,
+                     max_segments=cfg.limits.max_segments_per_session,
+                     min_free_bytes=cfg.limits.min_free_disk_mb * 1024 * 1024,
                      finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
                      context_s=cfg.asr.context_s)

@@ -114,6 +114,12 @@ class LimitsConfig(_Strict):
     max_seq: int = Field(100_000, gt=0, description="Largest accepted chunk sequence number.")
     max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received is "
                                                       "refused (422 seq_out_of_range): gaps stay bounded.")
+    max_open_sessions_per_clinician: int = Field(64, gt=0, description="Unfinished sessions one clinician may "
+                                                                       "hold; more: 429 session_quota.")
+    max_segments_per_session: int = Field(20_000, gt=0, description="Posted text segments one session may hold; "
+                                                                    "more: 413 session_too_large.")
+    min_free_disk_mb: int = Field(512, ge=0, description="Below this much free space on the data disk, new "
+                                                         "sessions, chunks and text get 507 low_disk.")
     max_streams_per_session: int = Field(3, gt=0, description="Open event streams of one session (per ingress "
                                                               "replica); more get 429 too_many_streams.")
     max_streams_per_clinician: int = Field(12, gt=0, description="Open event streams of one clinician (per "

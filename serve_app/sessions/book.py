@@ -15,7 +15,7 @@ from typing import Any, Callable
 from pydantic import TypeAdapter
 
 from serve_app.contracts import SessionStateDoc
-from serve_app.errors import NotFound
+from serve_app.errors import NotFound, StorageFull
 from serve_app.sessions.idempotency import replay
 from serve_app.sessions.model import SessionState, WorkItem, apply, next_work
 from serve_app.sessions.spec import StoreSpec
@@ -115,6 +115,12 @@ class SessionBook:
         if state is None:
             raise NotFound("No such session.", code="session_not_found")
         return state
+
+    def check_room(self) -> None:
+        """507 ``low_disk`` if the data disk has less than ``spec.min_free_bytes`` free: new client data
+        is refused while the pipeline's (small) commits still fit, never a half-written record."""
+        if self.spec.min_free_bytes and self.journal.free_bytes() < self.spec.min_free_bytes:
+            raise StorageFull("The server is low on storage; nothing was stored. Try again later.", code="low_disk")
 
     def rendered(self, sid: str) -> bytes:
         """``sid``'s API state document as JSON bytes, rendered once per change (reads are then a

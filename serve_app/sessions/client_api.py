@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from serve_app.contracts import EventBatch, SessionStateDoc, SessionSummaryDoc
-from serve_app.errors import Conflict, NotFound, Overloaded, ValidationFailed
+from serve_app.errors import Conflict, NotFound, Overloaded, PayloadTooLarge, TooManyRequests, ValidationFailed
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.idempotency import replay
 from serve_app.sessions.views import public_event, public_segment, state_doc, summary
@@ -32,6 +32,10 @@ class ClientApi:
         first = book.created_by(owner, idempotency_key, fingerprint, request_id)
         if first is not None:
             return {**first, "replayed": True}
+        book.check_room()
+        if sum(1 for s in book.sessions.values() if s.owner == owner and not s.finished) >= book.spec.max_open_sessions:
+            raise TooManyRequests(f"You have {book.spec.max_open_sessions} unfinished sessions; finish or delete one "
+                                  "first.", code="session_quota", retry_after=60)
         sid = secrets.token_urlsafe(18)
         book.open(sid)
         book.emit(sid, "session_created", {"owner": owner, "channels": channels, "idempotency_key": idempotency_key,
@@ -71,6 +75,7 @@ class ClientApi:
         if state.pending_chunks() >= book.spec.max_pending_chunks:
             raise Overloaded("Too many chunks are waiting to be processed; retry shortly.",
                              code="backlog_full", retry_after=2)
+        book.check_room()
         book.journal.put_blob(sid, f"chunk-{seq:08d}", data)
         book.emit(sid, "chunk_received", {"seq": seq, "sha256": digest, "size": len(data),
                                           "content_type": content_type, "duration_s": duration_s,
@@ -91,6 +96,10 @@ class ClientApi:
             return {**first, "replayed": True}
         if state.finish_requested_at is not None:
             raise Conflict("The session is finished; it takes no more segments.", code="session_finished")
+        if sum(b.count for b in state.batches.values()) + len(segments) > book.spec.max_segments:
+            raise PayloadTooLarge(f"A session holds at most {book.spec.max_segments} posted segments.",
+                                  code="session_too_large")
+        book.check_room()
         batch = len(state.batches)
         book.journal.put_blob(sid, f"batch-{batch:08d}.json", json.dumps(segments).encode())
         book.emit(sid, "batch_received", {"batch": batch, "count": len(segments), "idempotency_key": idempotency_key,

@@ -74,6 +74,10 @@ class DiskJournal:
             raise ValueError("bad session id")
         return self.root / sid
 
+    def free_bytes(self) -> int:
+        """Free space on the data disk (for the store's watermark)."""
+        return shutil.disk_usage(self.root).free
+
     def session_ids(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 

@@ -20,6 +20,9 @@ class StoreSpec(BaseModel):
     max_pending_chunks: int = Field(64, gt=0, description="Back-pressure limit per session (503 beyond it).")
     max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received "
                                                       "is refused (422 seq_out_of_range).")
+    max_open_sessions: int = Field(64, gt=0, description="Unfinished sessions per clinician (429 beyond).")
+    max_segments: int = Field(20_000, gt=0, description="Posted text segments per session (413 beyond).")
+    min_free_bytes: int = Field(0, ge=0, description="Free space the data disk keeps; new data is 507 below it.")
     finish_grace_s: float = Field(20.0, ge=0,
                                   description="After finish, how long a gap in chunk numbers is waited for.")
     notes: bool = Field(True, description="A session finishes only after its final note.")
