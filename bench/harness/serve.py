@@ -78,6 +78,9 @@ def start_serve_app(overrides: dict | None = None, engines=None) -> ServeApp:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
     args = yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]
+    # One shared app serves a whole test tier as two clinicians: lift the unfinished-session quota
+    # (tests/unit/test_quotas.py tests it) so hundreds of test sessions do not hit it.
+    args.setdefault("limits", {})["max_open_sessions_per_clinician"] = 100_000
     for key, value in (overrides or {}).items():
         args.setdefault(key, {}).update(value)
     port = _free_port()
