@@ -78,7 +78,7 @@ class Ingress:
              "flywheel": lambda who, sid, session: flywheel_client.erase(session)},
             lambda sid: pseudonyms.id("session", sid))
         self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder,
-                                      args.app.export, audit, self._eraser)
+                                      args.app.export, audit, self._eraser, pseudonyms.fingerprint)
         self._retry_s = args.app.retention.erasure_retry_s
         self._retrier = asyncio.get_event_loop().create_task(self._retry_erasures())
 

@@ -31,7 +31,6 @@ from serve_app.errors import ValidationFailed
 from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.schemas import FeedbackRequest
 from serve_app.sessions.client import StoreClient
-from serve_app.sessions.idempotency import fingerprint
 
 __all__ = ["FeedbackRecorder", "prompt_version", "provenance"]
 
@@ -86,7 +85,7 @@ class FeedbackRecorder:
 
     async def record(self, clinician: str, sid: str, request: FeedbackRequest,
                      idempotency_key: str | None) -> dict[str, Any]:
-        body_fp = fingerprint(request.model_dump())
+        body_fp = self._pseudonyms.fingerprint(request.model_dump())
         replay = await self._store.feedback.feedback_replay(clinician, sid, idempotency_key, body_fp)
         if replay:
             return {"feedback_id": replay["feedback_id"]}

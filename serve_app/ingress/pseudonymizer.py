@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
+from typing import Any
+
+from serve_app.sessions.idempotency import fingerprint
 
 __all__ = ["Pseudonymizer"]
 
@@ -28,6 +31,10 @@ class Pseudonymizer:
         if key_path and Path(key_path).exists():
             return cls(Path(key_path).read_text().strip().encode())
         raise RuntimeError("no pseudonym key: set SCRIBE_PSEUDONYM_KEY")
+
+    def fingerprint(self, value: Any) -> str:
+        """A keyed fingerprint of a request body (:func:`~serve_app.sessions.idempotency.fingerprint`)."""
+        return fingerprint(value, self._key)
 
     def id(self, kind: str, value: str) -> str:
         """``<kind>_<24 hex>`` for ``value`` (e.g. ``clinician_3f...``)."""

@@ -60,12 +60,16 @@ class ScribeService:
         export: how exported notes are typed (FHIR document type).
         audit: where names reveals, exports, feedback and deletions are recorded (None: not recorded).
         eraser: runs a DELETE's erasure everywhere (None: the store's journal only).
+        fingerprint: a request body's keyed fingerprint for ``Idempotency-Key`` records (the
+            deployment passes :meth:`Pseudonymizer.fingerprint`; the unkeyed default is for tests).
     """
 
     def __init__(self, store: StoreClient, kick: Callable[[str], Any], limits: LimitsConfig,
                  health_checks: dict[str, Callable[[], Awaitable[Any]]], feedback: FeedbackRecorder | None = None,
-                 export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None):
+                 export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None,
+                 fingerprint: Callable[[Any], str] = fingerprint):
         self._store = store
+        self._fingerprint = fingerprint
         self._reads = Coalescer()
         self._health: tuple[float, dict[str, str]] | None = None
         self._eraser = eraser
@@ -103,7 +107,7 @@ class ScribeService:
         request = parse_json(body, CreateSessionRequest)
         channels = dict(request.channels) if request.channels else None
         return await self._store.api.create_session(clinician, channels, idempotency_key,
-                                                    fingerprint(request.model_dump()), uuid.uuid4().hex)
+                                                    self._fingerprint(request.model_dump()), uuid.uuid4().hex)
 
     async def put_chunk(self, clinician: str, sid: str, seq: int, data: bytes, content_type: str | None) -> dict:
         if seq < 0 or seq > self.limits.max_seq:
@@ -134,7 +138,8 @@ class ScribeService:
             if seg.start is not None and seg.end is not None and seg.end < seg.start:
                 raise ValidationFailed("A segment ends before it starts.", code="invalid_times")
         segments = [s.model_dump() for s in request.segments]
-        result = await self._store.api.add_segments(clinician, sid, segments, idempotency_key, fingerprint(segments),
+        body_fp = self._fingerprint(segments)
+        result = await self._store.api.add_segments(clinician, sid, segments, idempotency_key, body_fp,
                                                     uuid.uuid4().hex)  # the request id makes Ray's retries harmless
         self._kick(sid)
         return result

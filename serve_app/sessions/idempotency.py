@@ -3,8 +3,10 @@
 * A key is scoped by clinician, route and session (a key once used for segments means nothing to
   ``POST /v1/sessions`` or to feedback, and another clinician's key is another key), is at most 128
   characters of ``[A-Za-z0-9._:-]``, and expires after :data:`TTL_S`.
-* Each record keeps a fingerprint (SHA-256 of the canonical JSON) of the request: the same key with
-  another body is ``422 idempotency_key_reused``, never a silent replay that drops the new body.
+* Each record keeps a fingerprint of the request (HMAC-SHA256 of its canonical JSON under the
+  deployment's pseudonym key: the journal is not sealed, and a plain hash of a short transcript line
+  could be reversed by guessing): the same key with another body is ``422 idempotency_key_reused``,
+  never a silent replay that drops the new body.
 * The ingress mints a request id for every non-idempotent store call (create, segments); Ray
   retries a store call whose reply was lost with the same arguments, so the store recognises the
   id and answers what the first run did instead of creating a second session or batch (review M2).
@@ -14,6 +16,7 @@ Records live in the events that made them (hidden from clients), so they survive
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from typing import Any
@@ -34,10 +37,11 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-def fingerprint(value: Any) -> str:
-    """SHA-256 of ``value`` as canonical JSON (what a key's later requests are compared with)."""
+def fingerprint(value: Any, key: bytes = b"") -> str:
+    """HMAC-SHA256 under ``key`` of ``value`` as canonical JSON (what a key's later requests are
+    compared with).  The service always passes its secret key; unkeyed is for tests only."""
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def replay(records: dict, route: str, key: str | None, fp: str | None, now: float) -> dict[str, Any] | None:

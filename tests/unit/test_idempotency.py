@@ -12,7 +12,7 @@ from serve_app.ingress.auth import TokenAuth
 from serve_app.ingress.routes import create_api
 from serve_app.ingress.service import ScribeService
 from serve_app.sessions.disk_journal import DiskJournal
-from serve_app.sessions.idempotency import TTL_S
+from serve_app.sessions.idempotency import TTL_S, fingerprint
 from serve_app.sessions.store import SessionStore
 
 TOKENS = {"alice-token-0123456789": "alice", "bob-token-0123456789": "bob"}
@@ -115,3 +115,26 @@ def test_feedback_keys_have_fingerprints(tmp_path):
         store.feedback.feedback_replay("alice", sid, "fk", "fp-b")
     assert exc.value.code == "idempotency_key_reused"
     assert store.feedback.feedback_replay("alice", sid, "other", "fp-a") is None
+
+
+def test_the_journal_keeps_only_a_keyed_fingerprint_of_the_body(tmp_path):
+    """Events are not sealed: a plain SHA-256 of a short raw line ('My name is John Smith') could be
+    reversed by guessing, so the fingerprint is an HMAC under the deployment's pseudonym key."""
+    import hashlib
+    import json
+
+    from serve_app.ingress.pseudonymizer import Pseudonymizer
+
+    store = SessionStore(DiskJournal(tmp_path))
+    keyed = Pseudonymizer(b"k" * 32).fingerprint
+    service = ScribeService(local_client(store), lambda sid: None, LimitsConfig(), {}, fingerprint=keyed)
+    client = TestClient(create_api(service, TokenAuth(TOKENS), 15.0))
+    sid = client.post("/v1/sessions", headers=_h(), json={}).json()["session_id"]
+    body = {"segments": [{"text": "My name is John Smith", "role": "patient"}]}
+    assert client.post(f"/v1/sessions/{sid}/segments", headers=_h("k-1"), json=body).status_code == 202
+    journal = (tmp_path / "sessions" / sid / "events.jsonl").read_text()
+    posted = [{"text": "My name is John Smith", "role": "patient", "start": None, "end": None}]
+    canonical = json.dumps(posted, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(canonical.encode()).hexdigest() not in journal
+    assert fingerprint(posted) not in journal  # nor one anyone can compute without the key
+    assert keyed(posted) in journal and "John Smith" not in journal
