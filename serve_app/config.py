@@ -128,8 +128,9 @@ class LimitsConfig(_Strict):
                                                                  "long is closed.")
     stream_max_lifetime_s: float = Field(900.0, gt=0, description="A stream ends after this long; the client "
                                                                   "resumes with Last-Event-ID.")
-    request_timeout_s: float = Field(60.0, gt=0, description="A request (other than an event stream) still "
-                                                             "unanswered after this long gets 503 + Retry-After.")
+    request_timeout_s: float = Field(60.0, gt=0, description="A request whose response has not started after "
+                                                             "this long gets 503 + Retry-After (a started "
+                                                             "stream runs on).")
 
 
 class StoreConfig(_Strict):

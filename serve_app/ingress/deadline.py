@@ -1,45 +1,54 @@
-"""A deadline for every request but the event streams (review M6/H4).
+"""A deadline for every request's answer to *start* (review M6/H4).
 
-A request still unanswered after ``timeout_s`` (a store that is restarting, a replica that is
-gone) gets ``503 request_timeout`` with ``Retry-After`` instead of holding its connection and
-ingress slot indefinitely; its work is cancelled (store calls are cancelled in the actor too).
-Event streams have their own limits (:mod:`serve_app.ingress.streams`).  If the response had
-already started when the deadline passed, the connection is closed instead.
+A request whose response has not begun after ``timeout_s`` (a store that is restarting, a replica
+that is gone) gets ``503 request_timeout`` with ``Retry-After`` instead of holding its connection
+and ingress slot indefinitely; its work is cancelled (store calls are cancelled in the actor too).
+Once a response has started it runs to its end: streams (the API's event streams, the UI's Gradio
+queue and heartbeat) have their own limits (:mod:`serve_app.ingress.streams`, Gradio's own), and a
+deadline on their whole length would cut them.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from typing import Callable
 
 __all__ = ["RequestDeadline"]
 
 
 class RequestDeadline:
-    """Pure ASGI middleware (streams pass through untouched; ``exempt(path)`` selects them)."""
+    """Pure ASGI middleware: 503 if no response has started within ``timeout_s``."""
 
-    def __init__(self, app, timeout_s: float, exempt: Callable[[str], bool]):
-        self.app, self.timeout_s, self.exempt = app, timeout_s, exempt
+    def __init__(self, app, timeout_s: float):
+        self.app, self.timeout_s = app, timeout_s
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or self.exempt(scope.get("path", "")):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
+        started = asyncio.Event()
 
         async def tracked_send(message):
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
+                started.set()
             await send(message)
 
+        handler = asyncio.ensure_future(self.app(scope, receive, tracked_send))
+        answered = asyncio.ensure_future(started.wait())
         try:
-            await asyncio.wait_for(self.app(scope, receive, tracked_send), self.timeout_s)
-        except asyncio.TimeoutError:
-            if started:
-                raise
-            body = json.dumps({"error": {"code": "request_timeout", "message": "The request took longer than "
-                                         f"{self.timeout_s:g} s; nothing more will be done for it. Retry."}}).encode()
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            await asyncio.wait({handler, answered}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the client or Serve gave up: so does the handler
+            handler.cancel()
+            raise
+        finally:
+            answered.cancel()
+        if handler.done() or started.is_set():
+            return await handler
+        handler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await handler
+        body = json.dumps({"error": {"code": "request_timeout", "message": "No answer within "
+                                     f"{self.timeout_s:g} s; nothing more will be done for it. Retry."}}).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -193,8 +193,7 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
     app = FastAPI(title="Clinical scribe API", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url=None, responses=ERROR_RESPONSES)
     install_error_handlers(app)
-    app.add_middleware(RequestDeadline, timeout_s=service.limits.request_timeout_s,
-                       exempt=lambda path: path.startswith("/v1/sessions/") and path.endswith("/events"))
+    app.add_middleware(RequestDeadline, timeout_s=service.limits.request_timeout_s)
 
     def clinician(authorization: str | None = Header(None)) -> str:
         return auth.clinician(authorization)

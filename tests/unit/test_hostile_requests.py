@@ -88,6 +88,28 @@ def test_a_request_past_its_deadline_is_a_503_with_retry_after(tmp_path):
     assert r.status_code == 503 and r.json()["error"]["code"] == "request_timeout" and r.headers["retry-after"]
 
 
+def test_a_started_stream_outlives_the_deadline(tmp_path):
+    """The deadline is on the answer starting, not on its length: the UI's Gradio queue and heartbeat
+    streams (mounted on this app) and event streams run for a whole consultation."""
+    from starlette.responses import StreamingResponse
+
+    store = SessionStore(DiskJournal(tmp_path))
+    service = ScribeService(local_client(store), lambda sid: None, LimitsConfig(request_timeout_s=0.2), {})
+    api = create_api(service, TokenAuth(TOKENS), 15.0)
+
+    async def ticks():
+        for k in range(5):
+            await asyncio.sleep(0.1)
+            yield f"tick {k}\n".encode()
+
+    @api.get("/ui/gradio_api/queue/data")
+    async def queue_data():
+        return StreamingResponse(ticks(), media_type="text/event-stream")
+
+    r = TestClient(api).get("/ui/gradio_api/queue/data")
+    assert r.status_code == 200 and r.text.count("tick") == 5  # 0.5 s of stream, past a 0.2 s deadline
+
+
 def test_healthz_tells_strangers_only_up_or_down_and_probes_once_per_ttl(tmp_path):
     probes = []
 
