@@ -45,7 +45,8 @@ class SessionBook:
         self._names: dict[str, dict[str, str]] = {}
         self._changed: dict[str, asyncio.Event] = {}
         self._rendered: dict[str, tuple[int, bytes]] = {}
-        self._creates: dict[tuple[str, str], str] = {}  # (owner, key or "#" + request id) -> session id
+        self._create_keys: dict[tuple[str, str], str] = {}  # (owner, Idempotency-Key) -> session id
+        self._create_requests: dict[tuple[str, str], str] = {}  # (owner, request id) -> session id
         for sid in journal.session_ids():
             events = journal.load_events(sid)
             if not events:
@@ -55,28 +56,24 @@ class SessionBook:
                 apply(state, event)
             self.sessions[sid] = state
             self.events[sid] = events
-            self._index_create(state)
+            self._index_create(sid, events[0])
 
-    def _index_create(self, state: SessionState) -> None:
-        for route, key in state.idempotency:
-            if route == "create":
-                self._creates[(state.owner, key)] = state.session_id
-        for request_id in state.requests:
-            self._creates[(state.owner, "#" + request_id)] = state.session_id
+    def _index_create(self, sid: str, created: dict[str, Any]) -> None:
+        """Remember which create made ``sid``: its ``session_created`` event's key and request id."""
+        data = created.get("data", {})
+        if data.get("idempotency_key"):
+            self._create_keys[(data["owner"], data["idempotency_key"])] = sid
+        if data.get("request_id"):
+            self._create_requests[(data["owner"], data["request_id"])] = sid
 
     def created_by(self, owner: str, key: str | None, fp: str | None, request_id: str | None) -> dict | None:
-        """The answer of ``owner``'s earlier create with ``request_id`` or ``key`` (see :mod:`.idempotency`)."""
-        for probe in (("#" + request_id) if request_id else None, key):
-            sid = self._creates.get((owner, probe)) if probe else None
-            state = self.sessions.get(sid) if sid else None
-            if state is None:
-                continue
-            if probe.startswith("#"):
-                return {"session_id": sid}
-            first = replay(state.idempotency, "create", key, fp, self.clock())
-            if first is not None:
-                return first
-        return None
+        """The answer of ``owner``'s earlier create with ``request_id`` (a Ray retry) or ``key``
+        (see :mod:`.idempotency`); None if there was none."""
+        sid = self._create_requests.get((owner, request_id)) if request_id else None
+        if sid in self.sessions:
+            return {"session_id": sid}
+        state = self.sessions.get(self._create_keys.get((owner, key), "")) if key else None
+        return replay(state.idempotency, "create", key, fp, self.clock()) if state else None
 
     def work(self, state: SessionState, now: float | None = None) -> WorkItem:
         """The next step of ``state`` (see :func:`~serve_app.sessions.model.next_work`)."""
@@ -97,7 +94,7 @@ class SessionBook:
         self.journal.append(sid, event)
         apply(state, event)
         if kind == "session_created":
-            self._index_create(state)
+            self._index_create(sid, event)
         self.events[sid].append(event)
         self._wake(sid)
         return event
@@ -153,8 +150,9 @@ class SessionBook:
         self.events.pop(sid, None)
         self._names.pop(sid, None)
         self._rendered.pop(sid, None)
-        for key in [k for k, v in self._creates.items() if v == sid]:
-            del self._creates[key]
+        for index in (self._create_keys, self._create_requests):
+            for key in [k for k, v in index.items() if v == sid]:
+                del index[key]
         self._wake(sid)
 
     async def wait_change(self, sid: str, timeout_s: float) -> None:
