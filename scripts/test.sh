@@ -13,7 +13,7 @@ if ! ruff check .; then echo "lint FAILED"; status=1; fi
 tier() {
   local name=$1 budget=$2
   echo "=== tier $name (budget ${budget}s) ==="
-  timeout --signal=INT --kill-after=30 "$budget" python -m pytest "tests/$name" -q -p no:cacheprovider
+  timeout --signal=INT --kill-after=30 "$budget" python -m pytest "tests/$name" -q -p no:cacheprovider --durations=8  # the slowest tests, for when a tier slows down
   local rc=$?
   if [ $rc -eq 5 ]; then echo "tier $name ran no tests"; rc=1; fi
   if [ $rc -ne 0 ]; then echo "tier $name FAILED (exit $rc)"; status=1; fi
