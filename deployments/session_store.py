@@ -2,9 +2,10 @@
 
 Any replica reaches the one store with :func:`connect_store`, which returns a typed
 :class:`~serve_app.sessions.client.StoreClient`; the first call creates the actor.
-If the actor dies, Ray restarts it (``max_restarts=-1``) and it rebuilds every
-session from the journal; calls in flight are retried (``max_task_retries``), and
-every store call is idempotent or fenced.
+If the actor dies, Ray restarts it (``max_restarts=-1``) and it reloads the active
+sessions from the journal (local disk, or Redis when ``REDIS_URL`` is set); calls
+in flight are retried (``max_task_retries``), and every store call is idempotent or
+fenced.
 """
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from typing import Any
 import ray
 
 from serve_app.sessions.client import LocalTransport, StoreClient
-from serve_app.sessions.disk_journal import DiskJournal
+from serve_app.sessions.journals import open_journal
 from serve_app.sessions.spec import StoreSpec
 from serve_app.sessions.store import SessionStore
-from serve_app.settings import Settings
 
 __all__ = ["SessionStoreActor", "ActorTransport", "connect_store"]
 
@@ -27,8 +27,7 @@ class SessionStoreActor:
     """Async actor: one event loop, so store calls never interleave mid-update."""
 
     def __init__(self, spec: StoreSpec):
-        sealer = Settings().sealer(spec.data_key_path) if spec.data_key_path else None
-        self._local = LocalTransport(SessionStore(DiskJournal(spec.data_dir, sealer), spec))
+        self._local = LocalTransport(SessionStore(open_journal(spec), spec))
 
     async def ping(self) -> bool:
         return True

@@ -73,11 +73,13 @@ def _key_rotate(args) -> int:
 
 
 def _key_reseal(args) -> int:
-    from serve_app.sessions.disk_journal import DiskJournal
+    from serve_app.sessions.journals import open_journal
+    from serve_app.sessions.spec import StoreSpec
     from serve_app.settings import Settings
 
     settings = Settings()
-    count = DiskJournal(settings.resolved_data_dir(), settings.sealer()).reseal()
+    spec = StoreSpec(data_dir=str(settings.resolved_data_dir()), data_key_path=str(settings.data_key_path()))
+    count = open_journal(spec, settings).reseal()  # the local disk, or Redis with REDIS_URL
     print(f"[data-key] {count} files re-sealed with the newest key")
     return 0
 

@@ -18,6 +18,10 @@ machine or is secret.  Nothing else in the project reads these variables.
                            names one; ``$SCRIBE_DATA_DIR/flywheel``.
 ``SCRIBE_SHARED_DIR``      the evaluation and training data (offline tools and
                            tests); ``../shared`` beside the checkout.
+``REDIS_URL``              the session store in Redis (``redis://``, ``rediss://``,
+(``SCRIBE_REDIS_URL``)     ``unix://``; a secret); unset: the local-disk journal.
+``SCRIBE_BLOB_ROOT``       audio blobs of the Redis store: a path every node
+                           mounts or a ``pyarrow.fs`` URI; ``$SCRIBE_DATA_DIR/blobs``.
 ``SCRIBE_SSE_PING_S``      seconds between SSE heartbeats; 15.
 =========================  ====================================================
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "CHECKOUT"]
@@ -47,6 +51,11 @@ class Settings(BaseSettings):
     model_cache: Path = Field(Path("~/.cache/clinical-scribe"), description="Model conversion cache.")
     flywheel_root: str | None = Field(None, description="Dataset root for the flywheel tools.")
     shared_dir: Path | None = Field(None, description="Evaluation and training data; default ../shared.")
+    redis_url: SecretStr | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "SCRIBE_REDIS_URL"),
+                                        description="Session store in this Redis (redis://, rediss://, unix://); "
+                                                    "unset: the local-disk journal.")
+    blob_root: str | None = Field(None, description="Audio blobs of the Redis store: a path every node mounts or a "
+                                                    "pyarrow.fs URI; default $SCRIBE_DATA_DIR/blobs.")
     sse_ping_s: float = Field(15.0, gt=0, description="Seconds between SSE heartbeats.")
 
     def resolved_home(self) -> Path:

@@ -11,7 +11,7 @@ from serve_app.contracts import EventBatch, SessionStateDoc, SessionSummaryDoc
 from serve_app.errors import Conflict, NotFound, Overloaded, PayloadTooLarge, TooManyRequests, ValidationFailed
 from serve_app.sessions.book import SessionBook
 from serve_app.sessions.idempotency import replay
-from serve_app.sessions.views import public_event, public_segment, state_doc, summary
+from serve_app.sessions.views import public_event, public_segment, state_doc
 
 __all__ = ["ClientApi"]
 
@@ -33,13 +33,12 @@ class ClientApi:
         if first is not None:
             return {**first, "replayed": True}
         book.check_room()
-        if sum(1 for s in book.sessions.values() if s.owner == owner and not s.finished) >= book.spec.max_open_sessions:
+        if book.open_sessions_of(owner) >= book.spec.max_open_sessions:
             raise TooManyRequests(f"You have {book.spec.max_open_sessions} unfinished sessions; finish or delete one "
                                   "first.", code="session_quota", retry_after=60)
         sid = secrets.token_urlsafe(18)
-        book.open(sid)
-        book.emit(sid, "session_created", {"owner": owner, "channels": channels, "idempotency_key": idempotency_key,
-                                           "fingerprint": fingerprint, "request_id": request_id})
+        book.create(sid, {"owner": owner, "channels": channels, "idempotency_key": idempotency_key,
+                          "fingerprint": fingerprint, "request_id": request_id})
         return {"session_id": sid, "replayed": False}
 
     def session_exists(self, owner: str, sid: str) -> bool:
@@ -48,10 +47,9 @@ class ClientApi:
         return True
 
     def list_sessions(self, owner: str) -> list[SessionSummaryDoc]:
-        """The owner's sessions, newest first."""
-        mine = [s for s in self._book.sessions.values() if s.owner == owner]
-        mine.sort(key=lambda s: s.created_at, reverse=True)
-        return [summary(s) for s in mine]
+        """The owner's sessions, newest first (from the catalog: finished sessions are not loaded)."""
+        rows = sorted(self._book.rows_of(owner), key=lambda r: r["created_at"], reverse=True)
+        return [{k: r[k] for k in SessionSummaryDoc.__annotations__} for r in rows]
 
     def put_chunk(self, owner: str, sid: str, seq: int, data: bytes, content_type: str,
                   duration_s: float, channels: int) -> dict[str, Any]:
@@ -152,8 +150,8 @@ class ClientApi:
         state = book.owned(owner, sid)
         if state.last_event_id <= after and not state.finished:
             await book.wait_change(sid, timeout_s)
-            if sid not in book.sessions:
+            if book.get(sid) is None:
                 raise NotFound("No such session.", code="session_not_found")
-        events = [public_event(e) for e in book.events[sid] if e["id"] > after]
+        events = [public_event(e) for e in book.events_of(sid) if e["id"] > after]
         done = state.finished and (not events or events[-1]["id"] == state.last_event_id)
         return {"events": events, "finished": done}

@@ -5,6 +5,7 @@ Layout under the data directory (mode 0700; files 0600)::
     sessions/<sid>/events.jsonl   one framed event a line (length, CRC-32, JSON), fsynced per append
     sessions/<sid>/blobs/<name>   chunk audio and raw text batches (PHI, sealed)
     sessions/<sid>/names.json     placeholder -> real value (PHI, sealed)
+    sessions/.catalog             framed log of catalog entries (:mod:`.catalog`; no PHI), compacted on load
 
 With a :class:`~serve_app.sealing.Sealer` the PHI files are encrypted (AES-GCM, bound
 to their place); events hold masked text only and stay readable for recovery.
@@ -60,6 +61,7 @@ class DiskJournal:
         self._fds: dict[str, int] = {}  # insertion order = least recently used first
         self._max_open = max_open
         self._sealer = sealer
+        self._catalog_fd: int | None = None
         for trash in self.root.glob(".deleted-*"):  # a delete cut short after its rename: finish it
             shutil.rmtree(trash, ignore_errors=True)
 
@@ -80,6 +82,43 @@ class DiskJournal:
 
     def session_ids(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    # -- the catalog (one small entry per session) -------------------------------------------
+    def load_catalog(self) -> dict[str, dict[str, Any]] | None:
+        """Every session's entry; None if this journal has never had a catalog (older data: the
+        store rebuilds it once from the events).  A log with many superseded records is compacted."""
+        path = self.root / ".catalog"
+        if not path.exists():
+            return None
+        raw = path.read_bytes()
+        records, complete, bad = read_frames(raw)
+        if complete < len(raw):  # a torn last record (never acknowledged): cut it before appending more
+            os.truncate(path, complete)
+        if bad:
+            log.warning("journal: %d damaged catalog record(s) skipped (repaired from the events)", bad)
+        entries: dict[str, dict[str, Any]] = {}
+        for record in records:
+            if record.get("entry") is None:
+                entries.pop(record["sid"], None)
+            else:
+                entries[record["sid"]] = record["entry"]
+        if len(records) > 2 * len(entries) + 256:
+            self.write_catalog(entries)
+        return entries
+
+    def write_catalog(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Replace the catalog with ``entries`` (atomically)."""
+        if self._catalog_fd is not None:
+            os.close(self._catalog_fd)
+            self._catalog_fd = None
+        with _storage_errors():
+            atomic_write(self.root / ".catalog", b"".join(frame({"sid": s, "entry": e}) for s, e in entries.items()))
+
+    def put_entry(self, sid: str, entry: dict[str, Any] | None) -> None:
+        """Set (or with None, drop) one session's entry, durably."""
+        if self._catalog_fd is None:
+            self._catalog_fd = os.open(self.root / ".catalog", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._append(self._catalog_fd, frame({"sid": sid, "entry": entry}))
 
     def load_events(self, sid: str) -> list[dict[str, Any]]:
         """Events in order (:mod:`.frames`): a bad record is skipped and reported, a torn final
@@ -117,8 +156,12 @@ class DiskJournal:
         """Append one framed event and fsync before returning.  A short write or a full disk is never
         acknowledged: the partial record is cut off again and :class:`StorageFull` raised."""
         with _storage_errors():
-            fd = self._fd(sid)
-            record, start, done = frame(event), os.fstat(fd).st_size, 0
+            self._append(self._fd(sid), frame(event))
+
+    @staticmethod
+    def _append(fd: int, record: bytes) -> None:
+        with _storage_errors():
+            start, done = os.fstat(fd).st_size, 0
             try:
                 while done < len(record):
                     written = os.write(fd, record[done:])
@@ -199,3 +242,6 @@ class DiskJournal:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()
+        if self._catalog_fd is not None:
+            os.close(self._catalog_fd)
+            self._catalog_fd = None

@@ -28,7 +28,7 @@ class FeedbackLog:
         """What a feedback on note ``note_version`` is recorded with: that note, the masked transcript, names."""
         book = self._book
         state = book.owned(owner, sid)
-        note = next((e["data"] for e in reversed(book.events[sid])
+        note = next((e["data"] for e in reversed(book.events_of(sid))
                      if e["type"] == "note_updated" and e["data"]["version"] == note_version), None)
         if note is None:
             raise Conflict(f"This session has no note version {note_version}.", code="unknown_note_version")

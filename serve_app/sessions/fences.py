@@ -46,7 +46,7 @@ class PipelineFences:
         return [sid for sid, s in book.sessions.items() if not s.finished and book.work(s, now).kind != "idle"]
 
     def next_work(self, sid: str) -> WorkItem:
-        state = self._book.sessions.get(sid)
+        state = self._book.get(sid)
         if state is None:
             return WorkItem("gone")
         return self._book.work(state)
@@ -86,7 +86,7 @@ class PipelineFences:
                      failed: str | None = None, role_updates: dict[str, dict] | None = None) -> bool:
         """Record chunk ``seq`` as processed (or failed); False if already done."""
         book = self._book
-        state = book.sessions.get(sid)
+        state = book.get(sid)
         if state is None or state.next_seq != seq or seq not in state.chunks \
                 or state.chunks[seq].status != "pending":
             return False
@@ -103,7 +103,7 @@ class PipelineFences:
                      names_delta: dict[str, str] | None, role_updates: dict[str, dict] | None = None) -> bool:
         """Record text batch ``batch`` as masked and labelled; False if already done."""
         book = self._book
-        state = book.sessions.get(sid)
+        state = book.get(sid)
         if state is None or batch not in state.batches or state.batches[batch].status != "pending":
             return False
         book.save_names(sid, names_delta)
@@ -115,7 +115,7 @@ class PipelineFences:
                      role_updates: dict[str, dict] | None = None) -> bool:
         """Record the final pass over the uncommitted audio tail; False if already done."""
         book = self._book
-        state = book.sessions.get(sid)
+        state = book.get(sid)
         if state is None or state.flushed:
             return False
         book.save_names(sid, names_delta)
@@ -124,7 +124,7 @@ class PipelineFences:
 
     def _due(self, sid: str, kind: str) -> SessionState | None:
         """``sid``'s state if its next step is ``kind`` (the fence of the steps below), else None."""
-        state = self._book.sessions.get(sid)
+        state = self._book.get(sid)
         return state if state is not None and self._book.work(state).kind == kind else None
 
     def skip_missing(self, sid: str) -> bool:

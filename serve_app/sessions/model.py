@@ -19,7 +19,7 @@ from serve_app.sessions.idempotency import remember
 
 _SEGMENT_ID = re.compile(r"s[0-9]{1,9}", re.ASCII)
 
-__all__ = ["ChunkInfo", "SessionState", "WorkItem", "WorkKind", "apply", "next_work"]
+__all__ = ["ChunkInfo", "SessionState", "WorkItem", "WorkKind", "apply", "fold", "next_work"]
 
 WorkKind = Literal["batch", "chunk", "flush", "skip_missing", "final_note", "final_checks", "finish", "wait",
                    "idle", "gone"]
@@ -263,4 +263,12 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
             state.clinician_final = True
     elif kind == "finished":
         state.finished = True
+    return state
+
+
+def fold(session_id: str, events: list[dict[str, Any]]) -> SessionState:
+    """The state of session ``session_id`` after ``events`` (in order)."""
+    state = SessionState(session_id)
+    for event in events:
+        apply(state, event)
     return state

@@ -36,7 +36,7 @@ class NoteCommits:
         correction).  False when the commit is stale (nothing changes).
         """
         book = self._book
-        state = book.sessions.get(sid)
+        state = book.get(sid)
         if state is None:
             return False
         if state.finished:  # a correction after finish: a newer final note replaces the last one
@@ -64,7 +64,7 @@ class NoteCommits:
 
     def commit_warnings(self, sid: str, note_version: int, warnings: list[Warning]) -> bool:
         """Record the warnings of note ``note_version``; False if that note is no longer current."""
-        state = self._book.sessions.get(sid)
+        state = self._book.get(sid)
         if state is None or note_version != state.note_version or note_version <= state.warnings_version:
             return False
         self._book.emit(sid, "warnings_updated", {"note_version": note_version, "warnings": warnings})

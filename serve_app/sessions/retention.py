@@ -40,26 +40,31 @@ class RetentionSweep:
         self._book = book
 
     def sweep(self, keep_audio: bool, session_days: float, voice_features_days: float) -> dict[str, int]:
-        """Apply the retention policy to every finished session; returns counts of what was removed."""
+        """Apply the retention policy to every finished session; returns counts of what was removed.
+
+        Walks the catalog (:mod:`.catalog`), not the sessions: a step already done is recorded in the
+        session's entry and skipped, so a sweep loads a finished session only the one time its voice
+        features are due to go."""
         book, now = self._book, self._book.clock()
         counts = {"sessions_erased": 0, "raw_files_deleted": 0, "sessions_voice_removed": 0}
-        for sid, state in list(book.sessions.items()):
-            if not state.finished:
+        for sid, entry in book.catalog.finished():
+            if entry.get("active"):
                 continue
-            finished_at = next((e["ts"] for e in reversed(book.events.get(sid, [])) if e["type"] == "finished"), None)
-            if finished_at is None:
-                continue
-            age = now - finished_at
+            age = now - entry["finished_at"]
             if age >= session_days * _DAY:
                 book.forget(sid)
                 counts["sessions_erased"] += 1
                 continue
-            if not keep_audio:
+            if not keep_audio and not entry.get("raw_deleted"):
                 counts["raw_files_deleted"] += book.journal.delete_blobs(sid, ("chunk-", "batch-"))
-            if age >= voice_features_days * _DAY:
-                events = book.events.get(sid, [])
+                book.mark(sid, raw_deleted=True)
+            if age >= voice_features_days * _DAY and not entry.get("voice_removed"):
+                if (state := book.get(sid)) is None:
+                    continue
+                events = book.events_of(sid)
                 if any([_strip_voice(e.get("data")) for e in events]):  # a list: strip every event
                     book.journal.rewrite_events(sid, events)
                     _strip_voice(state.segments)
                     counts["sessions_voice_removed"] += 1
+                book.mark(sid, voice_removed=True)
         return counts

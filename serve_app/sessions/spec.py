@@ -15,6 +15,7 @@ class StoreSpec(BaseModel):
     data_dir: str = Field("", description="Absolute path of the durable session data (the actor opens it).")
     data_key_path: str = Field("", description="The data key file (when SCRIBE_DATA_KEYS is unset); "
                                                "empty: PHI files are not encrypted (unit tests only).")
+    redis_prefix: str = Field("scribe:", description="Key prefix of this deployment's sessions when REDIS_URL is set.")
     actor_name: str = Field("scribe_session_store", description="Name of the session-store actor.")
     namespace: str = Field("scribe", description="Ray namespace of the session-store actor.")
     max_pending_chunks: int = Field(64, gt=0, description="Back-pressure limit per session (503 beyond it).")
@@ -22,6 +23,8 @@ class StoreSpec(BaseModel):
                                                       "is refused (422 seq_out_of_range).")
     max_open_sessions: int = Field(64, gt=0, description="Unfinished sessions per clinician (429 beyond).")
     max_segments: int = Field(20_000, gt=0, description="Posted text segments per session (413 beyond).")
+    cached_sessions: int = Field(64, ge=0, description="Finished, idle sessions kept in memory after use "
+                                                       "(others are loaded from the journal when asked for).")
     min_free_bytes: int = Field(0, ge=0, description="Free space the data disk keeps; new data is 507 below it.")
     finish_grace_s: float = Field(20.0, ge=0,
                                   description="After finish, how long a gap in chunk numbers is waited for.")
