@@ -104,6 +104,9 @@ class LimitsConfig(_Strict):
 
     max_chunk_bytes: int = Field(8 * 1024 * 1024, gt=0, description="Largest audio chunk body.")
     max_chunk_seconds: float = Field(30.0, gt=0, description="Longest audio chunk, in seconds.")
+    decode_memory_mb: int = Field(1024, ge=256, description="Address-space limit of the process that decodes "
+                                                            "uploads (a decoder past it is a 422).")
+    decode_timeout_s: float = Field(10.0, gt=0, description="Longest a chunk's decoding may take (422 after).")
     max_json_bytes: int = Field(1024 * 1024, gt=0, description="Largest JSON request body.")
     max_segments_per_batch: int = Field(500, gt=0, description="Most segments in one POST.")
     max_segment_chars: int = Field(5000, gt=0, description="Longest text of one posted segment.")

@@ -11,6 +11,7 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+_REDIS: list = []  # redis-servers started by start_serve_app (stopped by stop_serve_app)
 TOKENS = {"alice": "alice-token-0123456789", "bob": "bob-token-0123456789"}
 
 
@@ -23,9 +24,28 @@ def _free_port() -> int:
 class ServeApp:
     """Handle on the running app: its URL and a way to restart it."""
 
-    def __init__(self, port: int, args: dict, data_dir: Path, engines=None):
+    def __init__(self, port: int, args: dict, data_dir: Path, engines=None, redis=None):
         self.port, self.args, self.data_dir, self.engines = port, args, data_dir, engines
+        self.redis = redis  # a bench.harness.redis_server.RedisServer when the store is on Redis
         self.url = f"http://127.0.0.1:{port}"
+
+    def raw_names(self, sid: str) -> bytes | None:
+        """The session's names map as stored at rest (sealed), from whichever backend holds it."""
+        if self.redis is not None:
+            import redis
+
+            return redis.Redis.from_url(self.redis.url).get(f"scribe:names:{sid}")
+        path = self.data_dir / "sessions" / sid / "names.json"
+        return path.read_bytes() if path.exists() else None
+
+    def stored_anywhere(self, sid: str) -> bool:
+        """True if any trace of session ``sid`` is at rest (events, names, audio blobs)."""
+        if self.redis is not None:
+            import redis
+
+            keys = [f"scribe:{kind}:{sid}" for kind in ("ev", "last", "names")]
+            return bool(redis.Redis.from_url(self.redis.url).exists(*keys)) or (self.data_dir / "blobs" / sid).exists()
+        return (self.data_dir / "sessions" / sid).exists()
 
     def deploy(self) -> None:
         from ray import serve
@@ -61,9 +81,12 @@ class ServeApp:
 
 
 
-def start_serve_app(overrides: dict | None = None, engines=None) -> ServeApp:
+def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = False) -> ServeApp:
     """Local Ray in a private temp dir, Serve on a free loopback port, the app from
     serve_config.yaml's args (plus ``overrides``), two clinicians' tokens.
+
+    With ``redis`` the session store is on a real ``redis-server`` started here (``REDIS_URL``),
+    blobs under the data dir; ``app.redis`` is that server (kill and restart it in kill tests).
 
     ``engines`` (:class:`serve_app.app.EngineFactories`) replaces real engines with fakes;
     the checkout is put on the replicas' ``PYTHONPATH`` so they can import them."""
@@ -77,6 +100,15 @@ def start_serve_app(overrides: dict | None = None, engines=None) -> ServeApp:
     os.environ["SCRIBE_SSE_PING_S"] = "1"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
+    server = None
+    if redis:
+        from bench.harness.redis_server import RedisServer
+
+        server = RedisServer(tmp / "redis").start()
+        _REDIS.append(server)
+        os.environ["REDIS_URL"] = server.url  # read by the store actor (Ray workers inherit it)
+    else:
+        os.environ.pop("REDIS_URL", None)
     args = yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]
     # One shared app serves a whole test tier as two clinicians: lift the unfinished-session quota
     # (tests/unit/test_quotas.py tests it) so hundreds of test sessions do not hit it.
@@ -88,7 +120,7 @@ def start_serve_app(overrides: dict | None = None, engines=None) -> ServeApp:
              num_cpus=2, include_dashboard=False, namespace="serve",
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    app = ServeApp(port, args, tmp / "data", engines)
+    app = ServeApp(port, args, tmp / "data", engines, server)
     app.deploy()
     return app
 
@@ -99,3 +131,6 @@ def stop_serve_app() -> None:
 
     serve.shutdown()
     ray.shutdown()
+    while _REDIS:  # the redis-server this module started, if any
+        _REDIS.pop().stop()
+        os.environ.pop("REDIS_URL", None)

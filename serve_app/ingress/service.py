@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from serve_app.audit import AuditLog
 from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
-from serve_app.engines.audio import decode_audio
+from serve_app.engines.audio_sandbox import DecoderSandbox
 from serve_app.errors import BadRequest, Conflict, NotReady, PayloadTooLarge, ValidationFailed
 from serve_app.ingress.coalesce import Coalescer
 from serve_app.ingress.erasure import Eraser
@@ -69,6 +69,7 @@ class ScribeService:
                  export: ExportConfig | None = None, audit: AuditLog | None = None, eraser: Eraser | None = None,
                  fingerprint: Callable[[Any], str] = fingerprint):
         self._store = store
+        self._decoder = DecoderSandbox(limits.decode_memory_mb, limits.decode_timeout_s)
         self._fingerprint = fingerprint
         self._reads = Coalescer()
         self._health: tuple[float, dict[str, str]] | None = None
@@ -114,14 +115,14 @@ class ScribeService:
             raise ValidationFailed(f"seq must be between 0 and {self.limits.max_seq}.", code="invalid_seq")
         # Ownership first, so a stranger learns nothing from decoding errors.
         await self._store.api.session_exists(clinician, sid)
-        audio = await asyncio.to_thread(decode_audio, data, content_type, self.limits.max_chunk_seconds)
-        if audio.duration_s > self.limits.max_chunk_seconds:  # resampling can add a few samples
+        duration_s, channels = await self._decoder.run(data, content_type, self.limits.max_chunk_seconds)
+        if duration_s > self.limits.max_chunk_seconds:  # resampling can add a few samples
             raise PayloadTooLarge(
-                f"The chunk is {audio.duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
+                f"The chunk is {duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
                 code="chunk_too_long",
             )
         result = await self._store.api.put_chunk(clinician, sid, seq, data, content_type or "",
-                                                 round(audio.duration_s, 6), audio.channels)
+                                                 round(duration_s, 6), channels)
         self._kick(sid)
         return result
 

@@ -47,9 +47,8 @@ def test_delete_erases_the_session_and_its_flywheel_rows(serve_app, alice, bob):
     kept_sid, kept_fid = _finished_session_with_feedback(bob, "Bob Stone here, my wrist hurts.")
     _wait_published(root, fid)
     _wait_published(root, kept_fid)
-    session_dir = Path(serve_app.data_dir) / "sessions" / sid
-    names = (session_dir / "names.json").read_bytes()
-    assert names.startswith(MAGIC) and b"Thompson" not in names  # sealed at rest
+    names = serve_app.raw_names(sid)
+    assert names.startswith(MAGIC) and b"Thompson" not in names  # sealed at rest (in Redis on this tier)
     assert fid in _feedback_ids(root, "sft")
 
     assert bob.http.delete(f"/v1/sessions/{sid}").status_code == 404  # not bob's
@@ -57,7 +56,7 @@ def test_delete_erases_the_session_and_its_flywheel_rows(serve_app, alice, bob):
     for dataset in ("feedback", "sft", "dpo", "quarantine"):
         assert fid not in _feedback_ids(root, dataset), dataset
     assert kept_fid in _feedback_ids(root, "feedback") and kept_fid in _feedback_ids(root, "sft")
-    assert not session_dir.exists()
+    assert not serve_app.stored_anywhere(sid)
     assert alice.http.get(f"/v1/sessions/{sid}").status_code == 404
     assert list((Path(serve_app.data_dir) / "erasures").glob("*.json")) == []
     assert alice.http.delete(f"/v1/sessions/{sid}").status_code == 404  # done: nothing left to erase
