@@ -64,6 +64,7 @@ def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSp
                      max_pending_chunks=cfg.limits.max_pending_chunks, max_seq_ahead=cfg.limits.max_seq_ahead,
                      max_open_sessions=cfg.limits.max_open_sessions_per_clinician,
                      max_segments=cfg.limits.max_segments_per_session,
+                     max_open_bytes=cfg.limits.max_open_mb_per_clinician * 1024 * 1024,
                      min_free_bytes=cfg.limits.min_free_disk_mb * 1024 * 1024,
                      finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,

@@ -119,6 +119,8 @@ class LimitsConfig(_Strict):
                                                       "refused (422 seq_out_of_range): gaps stay bounded.")
     max_open_sessions_per_clinician: int = Field(64, gt=0, description="Unfinished sessions one clinician may "
                                                                        "hold; more: 429 session_quota.")
+    max_open_mb_per_clinician: int = Field(2048, gt=0, description="Audio and text one clinician's unfinished "
+                                                                   "sessions may hold, in MiB (413 byte_quota beyond).")
     max_segments_per_session: int = Field(20_000, gt=0, description="Posted text segments one session may hold; "
                                                                     "more: 413 session_too_large.")
     min_free_disk_mb: int = Field(512, ge=0, description="Below this much free space on the data disk, new "

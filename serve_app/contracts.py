@@ -238,6 +238,7 @@ class ChunkFailed(TypedDict):
 class BatchReceived(TypedDict):
     batch: int
     count: int
+    bytes: NotRequired[int]  # size of the stored raw batch (counted by the per-clinician upload quota)
 
 
 class BatchProcessed(TypedDict):

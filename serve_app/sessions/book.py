@@ -16,7 +16,7 @@ from typing import Any, Callable
 from pydantic import TypeAdapter
 
 from serve_app.contracts import SessionStateDoc
-from serve_app.errors import NotFound, StorageFull
+from serve_app.errors import NotFound, PayloadTooLarge, StorageFull
 from serve_app.sessions.catalog import Catalog, entry_of
 from serve_app.sessions.compaction import compact
 from serve_app.sessions.compaction import finished_at as _finished_at
@@ -160,6 +160,15 @@ class SessionBook:
     def open_sessions_of(self, owner: str) -> int:
         """How many unfinished sessions ``owner`` has (all of them are in memory)."""
         return sum(1 for s in self.sessions.values() if s.owner == owner and not s.finished)
+
+    def check_bytes(self, owner: str, adding: int) -> None:
+        """413 ``byte_quota`` if ``adding`` bytes would take ``owner``'s unfinished sessions past
+        ``spec.max_open_bytes`` (finished sessions' raw uploads are deleted by retention)."""
+        held = sum(s.stored_bytes for s in self.sessions.values() if s.owner == owner and not s.finished)
+        if held + adding > self.spec.max_open_bytes:
+            raise PayloadTooLarge(f"Your unfinished sessions hold {held >> 20} MiB of uploads; the limit is "
+                                  f"{self.spec.max_open_bytes >> 20} MiB. Finish or delete a session first.",
+                                  code="byte_quota")
 
     def rows_of(self, owner: str) -> list[dict[str, Any]]:
         """``owner``'s catalog entries (every session, loaded or not), with their ids."""

@@ -74,6 +74,7 @@ class ClientApi:
             raise Overloaded("Too many chunks are waiting to be processed; retry shortly.",
                              code="backlog_full", retry_after=2)
         book.check_room()
+        book.check_bytes(owner, len(data))
         book.journal.put_blob(sid, f"chunk-{seq:08d}", data)
         book.emit(sid, "chunk_received", {"seq": seq, "sha256": digest, "size": len(data),
                                           "content_type": content_type, "duration_s": duration_s,
@@ -98,10 +99,13 @@ class ClientApi:
             raise PayloadTooLarge(f"A session holds at most {book.spec.max_segments} posted segments.",
                                   code="session_too_large")
         book.check_room()
+        raw = json.dumps(segments).encode()
+        book.check_bytes(owner, len(raw))
         batch = len(state.batches)
-        book.journal.put_blob(sid, f"batch-{batch:08d}.json", json.dumps(segments).encode())
-        book.emit(sid, "batch_received", {"batch": batch, "count": len(segments), "idempotency_key": idempotency_key,
-                                          "fingerprint": fingerprint, "request_id": request_id})
+        book.journal.put_blob(sid, f"batch-{batch:08d}.json", raw)
+        book.emit(sid, "batch_received", {"batch": batch, "count": len(segments), "bytes": len(raw),
+                                          "idempotency_key": idempotency_key, "fingerprint": fingerprint,
+                                          "request_id": request_id})
         return {"batch": batch, "accepted": len(segments), "replayed": False}
 
     def request_finish(self, owner: str, sid: str) -> dict[str, Any]:

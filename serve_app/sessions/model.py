@@ -77,6 +77,8 @@ class SessionState:
     #: a clinician accepted or edited a note: it is the final note, no model note replaces it
     clinician_final: bool = False
     feedback_ids: list[str] = field(default_factory=list)
+    #: bytes of audio and raw text the clinician uploaded (the per-clinician quota counts them)
+    stored_bytes: int = 0
 
     @property
     def status(self) -> str:
@@ -217,6 +219,7 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         state.chunks[data["seq"]] = ChunkInfo(
             data["seq"], data["sha256"], data["size"], data["content_type"], data["duration_s"], data["channels"]
         )
+        state.stored_bytes += data["size"]
     elif kind in ("chunk_processed", "chunk_failed"):
         chunk = state.chunks[data["seq"]]
         chunk.status = "processed" if kind == "chunk_processed" else "failed"
@@ -227,6 +230,7 @@ def apply(state: SessionState, event: dict[str, Any]) -> SessionState:
         _add_segments(state, data.get("segments", []), data.get("role_updates"))
     elif kind == "batch_received":
         state.batches[data["batch"]] = BatchInfo(data["batch"], data["count"])
+        state.stored_bytes += data.get("bytes", 0)
         _remember(state, "segments", event, {"batch": data["batch"], "accepted": data["count"]})
     elif kind == "batch_processed":
         state.batches[data["batch"]].status = "processed"

@@ -22,6 +22,8 @@ class StoreSpec(BaseModel):
     max_seq_ahead: int = Field(256, gt=0, description="A chunk more than this beyond the highest received "
                                                       "is refused (422 seq_out_of_range).")
     max_open_sessions: int = Field(64, gt=0, description="Unfinished sessions per clinician (429 beyond).")
+    max_open_bytes: int = Field(2 << 30, gt=0, description="Bytes of audio and text one clinician's unfinished "
+                                                          "sessions hold (413 byte_quota beyond).")
     max_segments: int = Field(20_000, gt=0, description="Posted text segments per session (413 beyond).")
     cached_sessions: int = Field(64, ge=0, description="Finished, idle sessions kept in memory after use "
                                                        "(others are loaded from the journal when asked for).")

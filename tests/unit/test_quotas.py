@@ -29,6 +29,25 @@ def test_unfinished_sessions_are_capped_per_clinician(tmp_path):
     store.api.create_session("a")
 
 
+def test_uploaded_bytes_are_capped_per_clinician_across_their_unfinished_sessions(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(max_open_bytes=1000))
+    one, two = (store.api.create_session("a")["session_id"] for _ in range(2))
+    store.api.put_chunk("a", one, 0, b"x" * 600, "audio/wav", 1.0, 1)
+    with pytest.raises(PayloadTooLarge) as exc:
+        store.api.put_chunk("a", two, 0, b"y" * 600, "audio/wav", 1.0, 1)  # 1200 bytes over two sessions
+    assert exc.value.code == "byte_quota" and exc.value.status_code == 413
+    with pytest.raises(PayloadTooLarge):
+        store.api.add_segments("a", two, [{"text": "z" * 500}])
+    assert store.book.sessions[two].chunks == {} and store.book.sessions[two].batches == {}  # nothing stored
+    other = store.api.create_session("b")["session_id"]
+    store.api.put_chunk("b", other, 0, b"y" * 600, "audio/wav", 1.0, 1)  # another clinician's own quota
+    reloaded = SessionStore(DiskJournal(tmp_path), StoreSpec(max_open_bytes=1000))  # counted from the journal
+    with pytest.raises(PayloadTooLarge):
+        reloaded.api.put_chunk("a", two, 0, b"y" * 600, "audio/wav", 1.0, 1)
+    reloaded.book.emit(one, "finished", {})  # a finished session's uploads no longer count
+    reloaded.api.put_chunk("a", two, 0, b"y" * 600, "audio/wav", 1.0, 1)
+
+
 def test_posted_segments_are_capped_per_session(tmp_path):
     store = SessionStore(DiskJournal(tmp_path), StoreSpec(max_segments=3))
     sid = store.api.create_session("a")["session_id"]
