@@ -16,6 +16,7 @@ from ray import serve
 
 from serve_app.config import NotesConfig
 from serve_app.contracts import PromptSegment, WrittenNote
+from serve_app.engines.notes.orphans import mark_children, reap_orphans
 from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
 
@@ -64,6 +65,8 @@ class Notes:
 
     def __init__(self, config: NotesConfig, model_cache: str, device: str,
                  engine: Callable[[], NoteEngine] | None = None):
+        reap_orphans()  # an engine process a killed Notes replica left behind
+        mark_children()
         self._engine = engine() if engine is not None else build_note_engine(config, model_cache, device)
         self._writer = NoteWriter(self._engine, settings=writer_settings(config))
         log.info("Notes ready: backend=%s device=%s mode=%s", config.backend, device, config.mode)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIVE = 8
 
 _MEASURE = r"""
-import json, sys, time, tracemalloc
+import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from serve_app.sessions.disk_journal import DiskJournal
 from serve_app.sessions.spec import StoreSpec
@@ -32,14 +32,16 @@ from serve_app.sessions.store import SessionStore
 backend, data = sys.argv[2], sys.argv[3]
 if backend == "redis":
     from serve_app.sessions.redis_journal import RedisJournal
-tracemalloc.start()
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+base = rss()
 t0 = time.perf_counter()
 journal = RedisJournal.from_url(data, sys.argv[4]) if backend == "redis" else DiskJournal(data)
 store = SessionStore(journal, StoreSpec())
 seconds = time.perf_counter() - t0
-current, peak = tracemalloc.get_traced_memory()
-print(json.dumps({"restart_s": round(seconds, 3), "held_mb": round(current / 2**20, 1),
-                  "peak_mb": round(peak / 2**20, 1), "in_memory": len(store.book.sessions)}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"restart_s": round(seconds, 3), "held_mb": round((rss() - base) / 2**20, 1),
+                  "peak_mb": round((peak - base) / 2**20, 1), "in_memory": len(store.book.sessions)}))
 """
 
 
@@ -144,8 +146,11 @@ def write_redis(url: str, count: int, finished: list[dict], live: list[dict]) ->
 
 
 def _measure(code_root: Path, backend: str, *args: str) -> dict:
+    """One store construction in a fresh process: seconds, RSS it added (held, peak), sessions in memory."""
     out = subprocess.run([sys.executable, "-c", _MEASURE, str(code_root), backend, *args], capture_output=True,
-                         text=True, check=True, cwd=str(code_root))
+                         text=True, cwd=str(code_root))
+    if out.returncode != 0:  # e.g. killed by the kernel for want of memory: a result, not a crash
+        return {"error": f"exit {out.returncode}" + (" (SIGKILL: out of memory?)" if out.returncode == -9 else "")}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
