@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--levels", default="1,16,64")
     parser.add_argument("--label", default="")
+    parser.add_argument("--redis", action="store_true", help="the session store on a real redis-server")
     args = parser.parse_args()
     engines, overrides = None, {"notes": {"enabled": False}}
     if args.engines == "fake":
@@ -105,7 +106,7 @@ def main() -> None:
             w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
             w.writeframes((tone(float(CHUNK_S)) * 8000).astype(np.int16).tobytes())
         chunk = buf.getvalue()
-    app = start_serve_app(overrides, engines=engines)
+    app = start_serve_app(overrides, engines=engines, redis=args.redis)
     try:
         http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
         sid = http.post("/v1/sessions", json={}).json()["session_id"]
@@ -119,7 +120,8 @@ def main() -> None:
                   for n in args.levels.split(",")]
     finally:
         stop_serve_app()
-    report = {"engines": args.engines, "seconds": args.seconds, "levels": levels}
+    report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
+              "levels": levels}
     RESULTS.mkdir(exist_ok=True)
     name = f"state_reads_{args.label}.json" if args.label else "state_reads.json"
     (RESULTS / name).write_text(json.dumps(report, indent=1))
