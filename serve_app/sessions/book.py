@@ -137,7 +137,8 @@ class SessionBook:
             if state is None:  # an erasure cut short after its events went: finish forgetting it
                 self._put_entry(sid, None)
                 return None
-            self._settled[sid] = None
+            if not self._is_active(state):  # active ones (reloaded after a failed append) stay in memory
+                self._settled[sid] = None
         if sid in self._settled:
             self._settled.move_to_end(sid)
             while len(self._settled) > self.spec.cached_sessions:

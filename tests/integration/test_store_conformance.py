@@ -348,3 +348,15 @@ def test_a_retried_redis_append_is_written_once(tmp_path):
         assert json.loads(json.dumps(journal.load_catalog() or {})) == {}
     finally:
         backend.close()
+
+
+def test_an_active_session_reloaded_after_a_failed_append_stays_in_memory(backend):
+    store = _store(backend, Clock())
+    finished = [_finished(store, drafts=1) for _ in range(3)]
+    live = store.api.create_session("a")["session_id"]
+    store.book._evict(live)  # what a failed append does: the journal decides what is true
+    put(store, live, 0)  # reloaded on demand
+    for sid in finished:  # loading finished sessions fills the LRU ...
+        store.api.get_state("a", sid)
+    assert live in store.book.sessions  # ... but never pushes an active session out
+    assert store.work.sessions_with_work() == [live]
