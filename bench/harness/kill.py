@@ -40,7 +40,7 @@ class StreamingLoad:
     def __init__(self, url: str, token: str, streams: int = 3, chunks: int = 6, pause_s: float = 0.3):
         self.url, self.token, self.streams, self.chunks, self.pause_s = url, token, streams, chunks, pause_s
         self.sessions: list[SessionRecord] = []
-        self.server_errors: list[tuple[str, int]] = []  # (what, status) of every 5xx answer seen
+        self.server_errors: list[dict] = []  # every 5xx answer seen: what, status, body, when
         self.retries = 0
         self.failures: list[str] = []  # a stream that gave up (a non-retryable answer, no success in 300 s)
         self._stop = threading.Event()
@@ -55,7 +55,8 @@ class StreamingLoad:
                 if r.status_code in ok:
                     return r
                 if r.status_code >= 500:
-                    self.server_errors.append((f"{method} {path.split('/')[-1]}", r.status_code))
+                    self.server_errors.append({"what": f"{method} {path.rsplit('/', 2)[-2]}/…", "status": r.status_code,
+                                               "body": r.text[:160], "at": time.monotonic()})
                 proxy_404 = r.status_code == 404 and "json" not in r.headers.get("content-type", "")
                 if not proxy_404 and r.status_code not in _RETRY and r.status_code not in (429, 500):
                     raise AssertionError(f"{method} {path}: {r.status_code} {r.text[:200]}")
@@ -106,6 +107,15 @@ class StreamingLoad:
         for t in self._threads:
             t.start()
         return self
+
+    def acked(self) -> int:
+        return sum(len(s.acked) for s in self.sessions)
+
+    def wait_progress(self, since: int, timeout_s: float = 120) -> None:
+        """Wait until every stream has had another chunk acknowledged after ``since`` acks in all."""
+        deadline = time.monotonic() + timeout_s
+        while self.acked() < since + self.streams and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def stop(self, timeout_s: float = 600) -> None:
         """Let every stream complete the session it is in (finish, feedback), then stop."""

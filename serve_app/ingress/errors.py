@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve_app.errors import ScribeError
+from serve_app.faults import is_infrastructure
 from serve_app.ingress.schemas import ErrorBody
 
 __all__ = ["install_error_handlers", "ERROR_RESPONSES"]
@@ -66,7 +67,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(original, ScribeError):
             return _scribe_error_response(original)
         name = type(original).__name__
-        if name in _INFRASTRUCTURE:
+        if name in _INFRASTRUCTURE or is_infrastructure(original) or is_infrastructure(exc):
             return _error(503, "unavailable", "A backend service is restarting; retry shortly.",
                           {"Retry-After": "2"})
         log.error("unexpected %s while serving a request", name)

@@ -19,7 +19,7 @@ from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
 from serve_app.engines.asr.streaming import decide_commit
 from serve_app.engines.audio import TARGET_RATE, decode_audio
-from serve_app.pipeline.faults import is_infrastructure
+from serve_app.faults import is_infrastructure
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.note_updater import NoteUpdater
 from serve_app.pipeline.tasks import Attempts, PerSessionTasks

@@ -26,16 +26,17 @@ def run_kills(serve_app, targets=TARGETS, streams: int = 3, chunks: int = 6) -> 
     time.sleep(3.0)
     table = []
     for target in targets:
-        t0 = time.monotonic()
+        t0, before = time.monotonic(), load.acked()
         kill(target, serve_app)
         table.append({"killed": target, "at": t0,
                       "recovery_s": round(recovery_s(serve_app.url, TOKENS["bob"], t0), 2)})
-        time.sleep(1.0)
+        load.wait_progress(before)  # the streams went on through this kill before the next one
     load.stop()
     ends = [row["at"] for row in table[1:]] + [float("inf")]
     for row, end in zip(table, ends):  # what was acknowledged while this kill and its recovery happened
         row["chunks_acked"] = sum(1 for s in load.sessions for t in s.acked.values() if row["at"] <= t < end)
         row["feedback_acked"] = sum(1 for s in load.sessions if s.feedback_at and row["at"] <= s.feedback_at < end)
+        row["answers_5xx"] = sorted({f"{e['status']} {e['what']}" for e in load.server_errors if row["at"] <= e["at"] < end})
     return load, table
 
 
@@ -72,7 +73,8 @@ def test_kills_under_load_lose_and_duplicate_nothing(serve_app, alice):
         row["chunks_present"] = row["chunks_acked"]  # asserted above: every acknowledged chunk is present
         row["feedback_present"] = row["feedback_acked"]
     summary = {"sessions": len(load.sessions), "chunks_acked": sum(len(s.acked) for s in load.sessions),
-               "feedback_acked": len(acked), "retries": load.retries, "server_errors": load.server_errors,
+               "feedback_acked": len(acked), "retries": load.retries,
+               "server_errors": [{k: v for k, v in e.items() if k != "at"} for e in load.server_errors],
                "kills": [{k: v for k, v in row.items() if k != "at"} for row in table]}
     (serve_app.data_dir / "kill_table.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
