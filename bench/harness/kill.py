@@ -20,7 +20,10 @@ import httpx
 
 from bench.harness.fakes.asr import encoded_wav
 
-__all__ = ["StreamingLoad", "kill", "recovery_s", "replica_names", "SessionRecord"]
+__all__ = ["StreamingLoad", "kill", "recovery_s", "replica_names", "run_kills", "SessionRecord", "TARGETS"]
+
+#: every part the kill test kills, in order: the store actor, Redis, one replica of each deployment, the app
+TARGETS = ("store", "redis", "Ingress", "Pipeline", "ASR", "PII", "Roles", "Notes", "Guardrails", "Flywheel", "app")
 
 _RETRY = {502, 503, 504, 507}
 
@@ -172,3 +175,26 @@ def recovery_s(url: str, token: str, since: float, timeout_s: float = 300) -> fl
                 return time.monotonic() - since
             time.sleep(0.1)
     raise AssertionError("the app did not recover")
+
+
+def run_kills(serve_app, targets=TARGETS, streams: int = 3, chunks: int = 6) -> tuple[StreamingLoad, list[dict]]:
+    """Stream while killing each of ``targets`` in turn; returns the load's records and the kill table."""
+    from bench.harness.serve import TOKENS
+
+    load = StreamingLoad(serve_app.url, TOKENS["alice"], streams=streams, chunks=chunks).start()
+    time.sleep(3.0)
+    table = []
+    for target in targets:
+        t0, before = time.monotonic(), load.acked()
+        kill(target, serve_app)
+        table.append({"killed": target, "at": t0,
+                      "recovery_s": round(recovery_s(serve_app.url, TOKENS["bob"], t0), 2)})
+        load.wait_progress(before)  # the streams went on through this kill before the next one
+    load.stop()
+    ends = [row["at"] for row in table[1:]] + [float("inf")]
+    for row, end in zip(table, ends):  # what was acknowledged while this kill and its recovery happened
+        row["chunks_acked"] = sum(1 for s in load.sessions for t in s.acked.values() if row["at"] <= t < end)
+        row["feedback_acked"] = sum(1 for s in load.sessions if s.feedback_at and row["at"] <= s.feedback_at < end)
+        row["answers_5xx"] = sorted({f"{e['status']} {e['what']}" for e in load.server_errors
+                                     if row["at"] <= e["at"] < end})
+    return load, table
