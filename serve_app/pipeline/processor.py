@@ -29,7 +29,7 @@ from serve_app.sessions.model import WorkItem
 __all__ = ["SessionProcessor"]
 
 log = logging.getLogger("scribe.pipeline")
-_PCM_CACHE_CHUNKS = 256  # about 32 MB of 2 s chunks
+_PCM_CACHE_BYTES = 64 << 20  # decoded audio kept for context and tails (review L1: bytes, not a count)
 
 
 def _asr_segment_dict(seg: AsrSegment) -> dict[str, Any]:
@@ -143,8 +143,9 @@ class SessionProcessor:
                 self._pcm[key] = decode_audio(c.pop("data"), c["content_type"]).samples
             self._pcm.move_to_end(key)
             c["samples"] = self._pcm[key]
-        while len(self._pcm) > _PCM_CACHE_CHUNKS:
-            self._pcm.popitem(last=False)
+        held = sum(a.nbytes for a in self._pcm.values())  # a few hundred entries at most
+        while held > _PCM_CACHE_BYTES and len(self._pcm) > len(chunks):  # never the chunks in hand
+            held -= self._pcm.popitem(last=False)[1].nbytes
         return chunks
 
     async def _transcribe(self, chunks: list[dict], start: float, end: float, final: bool):

@@ -170,3 +170,19 @@ def test_a_chunk_that_fails_on_its_own_is_given_up_after_max_attempts(tmp_path):
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(5)]))
     _run_through_failures(store, processor, sid, chunks)
     assert store.api.get_state("a", sid)["chunks"]["failed"] == [0]
+
+
+def test_the_decoded_audio_cache_is_bounded_in_bytes_and_eviction_loses_no_word(tmp_path, monkeypatch):
+    import serve_app.pipeline.processor as processor_module
+
+    monkeypatch.setattr(processor_module, "_PCM_CACHE_BYTES", 400_000)  # 2.5 chunks of 2.5 s float32 mono
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0))
+    client = RecordingStore(store)
+    processor = SessionProcessor(client, FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0, context_s=3.0),
+                                 PipelineConfig())
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]))
+    _run(store, processor, sid, chunks, list(range(8)))
+    words = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
+    assert words == [f"w{k}" for k in range(20)]
+    assert sum(a.nbytes for a in processor._pcm.values()) <= 400_000
