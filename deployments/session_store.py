@@ -10,6 +10,8 @@ fenced.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 import ray
@@ -21,16 +23,23 @@ from serve_app.sessions.store import SessionStore
 
 __all__ = ["SessionStoreActor", "ActorTransport", "connect_store"]
 
+log = logging.getLogger("scribe.store")
+
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=3, max_concurrency=1000)
 class SessionStoreActor:
     """Async actor: one event loop, so store calls never interleave mid-update."""
 
     def __init__(self, spec: StoreSpec):
+        self._spec = spec
         self._local = LocalTransport(SessionStore(open_journal(spec), spec))
 
     async def ping(self) -> bool:
         return True
+
+    async def spec(self) -> StoreSpec:
+        """The settings this actor was started with (a replica compares them with its own)."""
+        return self._spec
 
     async def call(self, role: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run one store call (``role`` and ``method`` come from :func:`serve_app.sessions.client.route`)."""
@@ -57,9 +66,37 @@ class ActorTransport:
         return await self._actor.ping.remote()
 
 
-def connect_store(spec: StoreSpec) -> StoreClient:
-    """A client of the named store actor, creating the actor from ``spec`` if it does not exist yet."""
-    actor = SessionStoreActor.options(
-        name=spec.actor_name, namespace=spec.namespace, lifetime="detached", get_if_exists=True
-    ).remote(spec)
+def connect_store(spec: StoreSpec, timeout_s: float = 60.0) -> StoreClient:
+    """A client of the named store actor, creating the actor from ``spec`` if it does not exist yet.
+
+    The actor is detached, so it outlives a redeploy.  If the running one was started with other
+    settings (a new data dir, backend prefix or limits), it is stopped and started again with
+    ``spec`` (a restart: the journal is durable; replicas of the old version are being replaced by the
+    same rollout), instead of silently keeping the old settings (review M8)."""
+    def get_or_create():
+        return SessionStoreActor.options(
+            name=spec.actor_name, namespace=spec.namespace, lifetime="detached", get_if_exists=True
+        ).remote(spec)
+
+    actor = get_or_create()
+    try:
+        running = ray.get(actor.spec.remote(), timeout=timeout_s)
+    except AttributeError:  # an actor of an earlier version, which cannot say
+        running = None
+    if running != spec:
+        changed = sorted(k for k in StoreSpec.model_fields if getattr(running, k, None) != getattr(spec, k))
+        log.warning("the session store runs with other settings (%s): restarting it with this deployment's",
+                    ", ".join(changed))  # field names only: paths and limits, no secrets
+        ray.kill(actor, no_restart=True)
+        deadline = time.monotonic() + timeout_s
+        while True:  # the name is released once the old actor is gone
+            actor = get_or_create()
+            try:
+                if ray.get(actor.spec.remote(), timeout=timeout_s) == spec:
+                    break
+            except ray.exceptions.RayActorError:
+                pass  # the dying one answered the name
+            if time.monotonic() > deadline:
+                raise RuntimeError("the session store did not restart with this deployment's settings")
+            time.sleep(0.2)
     return StoreClient(ActorTransport(actor))

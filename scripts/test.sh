@@ -19,7 +19,7 @@ tier() {
   if [ $rc -ne 0 ]; then echo "tier $name FAILED (exit $rc)"; status=1; fi
 }
 tier unit 600
-tier graph 300
+tier graph 600
 tier integration 1500
 tier e2e 1800
 ray stop --force >/dev/null 2>&1 || true

@@ -61,10 +61,10 @@ def test_aci_dialogue_gets_a_draft_then_a_valid_cited_final_note(serve_app, alic
 
     events = read_events(serve_app.url, TOKENS["alice"], sid)
     notes = [e["data"]["data"] for e in events if e["event"] == "note_updated"]
-    versions = [n["version"] for n in notes]
-    assert versions == list(range(1, len(versions) + 1)) and len(versions) >= 2
-    assert [n["final"] for n in notes] == [False] * (len(notes) - 1) + [True]
-    assert notes[-1]["note"] == state["note"] and state["note_version"] == versions[-1]
+    # the draft was seen while recording (above); once finished, the journal is compacted: the drafts the
+    # final note replaced are gone from the replayed stream, the final note is there with its version
+    assert len(notes) == 1 and notes[0]["final"] and notes[0]["version"] > draft["note_version"]
+    assert notes[-1]["note"] == state["note"] and state["note_version"] == notes[-1]["version"]
     assert [e["event"] for e in events].index("finished") > [e["event"] for e in events].index("note_updated")
     assert set(SECTIONS) == set(state["note"])
 
