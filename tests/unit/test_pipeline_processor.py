@@ -101,14 +101,20 @@ def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(t
     assert roles.audio_shapes and set(roles.audio_shapes) == {1}  # the audio went along, (channels, n)
 
 
-def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path):
+def _twenty_words(tmp_path):
+    """A store, its recording client, a processor and a session, and 2.5 s chunks of 20 one-second words
+    (so chunk boundaries fall inside words)."""
     store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0))
     client = RecordingStore(store)
     processor = SessionProcessor(client, FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0, context_s=3.0),
                                  PipelineConfig())
     sid = store.api.create_session("a")["session_id"]
-    # 2.5 s chunks so boundaries fall inside words
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]))
+    return store, client, processor, sid, chunks
+
+
+def test_chunks_shuffled_give_every_word_once_and_audio_is_fetched_once(tmp_path):
+    store, client, processor, sid, chunks = _twenty_words(tmp_path)
     _run(store, processor, sid, chunks, [3, 0, 1, 5, 2, 4, 7, 6])
     state = store.api.get_state("a", sid)
     assert state["status"] == "finished"
@@ -176,12 +182,7 @@ def test_the_decoded_audio_cache_is_bounded_in_bytes_and_eviction_loses_no_word(
     import serve_app.pipeline.processor as processor_module
 
     monkeypatch.setattr(processor_module, "_PCM_CACHE_BYTES", 400_000)  # 2.5 chunks of 2.5 s float32 mono
-    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0))
-    client = RecordingStore(store)
-    processor = SessionProcessor(client, FakeAsr(), FakePii(), AsrConfig(holdback_s=1.0, context_s=3.0),
-                                 PipelineConfig())
-    sid = store.api.create_session("a")["session_id"]
-    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]))
+    store, _, processor, sid, chunks = _twenty_words(tmp_path)
     _run(store, processor, sid, chunks, list(range(8)))
     words = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
     assert words == [f"w{k}" for k in range(20)]
