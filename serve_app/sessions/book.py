@@ -104,20 +104,31 @@ class SessionBook:
 
     def _settle(self, sid: str) -> None:
         """``sid`` finished and has nothing left to do: compact it, mark it inactive, let it be evicted."""
-        state, previous = self.sessions[sid], self.catalog.get(sid)
         events = self.events[sid]
         compacted = compact(events)
         if len(compacted) < len(events):
             self.journal.rewrite_events(sid, compacted)
             self.events[sid] = compacted
-        self._put_entry(sid, entry_of(state, previous, active=False,
-                                      finished_at=(previous or {}).get("finished_at") or _finished_at(events)))
-        for key in [k for k, v in self._create_requests.items() if v == sid]:
-            del self._create_requests[key]
+        self._put_entry(sid, self._finished_entry(sid, active=False))
+        self._unindex_requests(sid)
         self._settled[sid] = None
+        self._touch(sid)
+
+    def _finished_entry(self, sid: str, active: bool) -> dict[str, Any]:
+        """The catalog entry of finished session ``sid``, keeping when it first finished."""
+        previous = self.catalog.get(sid) or {}
+        return entry_of(self.sessions[sid], previous, active=active,
+                        finished_at=previous.get("finished_at") or _finished_at(self.events[sid]))
+
+    def _touch(self, sid: str) -> None:
+        """``sid`` (a settled session) was just used: most recent in the LRU, which is trimmed to size."""
         self._settled.move_to_end(sid)
         while len(self._settled) > self.spec.cached_sessions:
             self._evict(next(iter(self._settled)))
+
+    def _unindex_requests(self, sid: str) -> None:
+        for key in [k for k, v in self._create_requests.items() if v == sid]:
+            del self._create_requests[key]
 
     def _evict(self, sid: str) -> None:
         self._settled.pop(sid, None)
@@ -140,9 +151,7 @@ class SessionBook:
             if not self._is_active(state):  # active ones (reloaded after a failed append) stay in memory
                 self._settled[sid] = None
         if sid in self._settled:
-            self._settled.move_to_end(sid)
-            while len(self._settled) > self.spec.cached_sessions:
-                self._evict(next(iter(self._settled)))
+            self._touch(sid)
         return state
 
     def events_of(self, sid: str) -> list[dict[str, Any]]:
@@ -211,9 +220,7 @@ class SessionBook:
         if state.finished:
             self._settled.pop(sid, None)
             if self._is_active(state):
-                previous = self.catalog.get(sid)
-                self._put_entry(sid, entry_of(state, previous, active=True,
-                                              finished_at=(previous or {}).get("finished_at") or event["ts"]))
+                self._put_entry(sid, self._finished_entry(sid, active=True))
             else:
                 self._settle(sid)
         self._wake(sid)
@@ -268,8 +275,7 @@ class SessionBook:
         self.journal.delete(sid)  # before the entry: a crash in between leaves an entry without events
         self._put_entry(sid, None)
         self._evict(sid)
-        for key in [k for k, v in self._create_requests.items() if v == sid]:
-            del self._create_requests[key]
+        self._unindex_requests(sid)
         self._wake(sid)
 
     async def wait_change(self, sid: str, timeout_s: float) -> None:

@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import posixpath
+import time
 from typing import Any
 
 import redis
@@ -81,6 +82,7 @@ class RedisJournal:
         self._sealer = sealer
         self._p = prefix
         self._append_script = client.register_script(_APPEND)
+        self._free: tuple[float, int] | None = None  # (when asked, bytes free)
 
     @classmethod
     def from_url(cls, url: str, blob_root: str, sealer: Sealer | None = None, prefix: str = "scribe:"):
@@ -124,7 +126,13 @@ class RedisJournal:
     # -- capacity -------------------------------------------------------------------------
     def free_bytes(self) -> int:
         """Headroom for new data: the smaller of Redis's ``maxmemory`` headroom and the blob root's free
-        space (each only where it has a limit)."""
+        space (each only where it has a limit); asked at most once a second (every write checks it)."""
+        now = time.monotonic()
+        if self._free is None or now - self._free[0] > 1.0:
+            self._free = (now, self._ask_free_bytes())
+        return self._free[1]
+
+    def _ask_free_bytes(self) -> int:
         with _redis_errors():
             info = self.r.info("memory")
         limits = [int(info["maxmemory"]) - int(info["used_memory"])] if int(info.get("maxmemory", 0)) else []
@@ -236,7 +244,8 @@ class RedisJournal:
                 raw = self.r.get(self._k("names", sid))
             if raw and not self._sealer.is_current(raw):
                 place = f"{sid}/names.json"
-                self.r.set(self._k("names", sid), self._sealer.seal(self._sealer.open(raw, place), place))
+                with _redis_errors():
+                    self.r.set(self._k("names", sid), self._sealer.seal(self._sealer.open(raw, place), place))
                 done += 1
             for name in self.blobs.list(sid):
                 blob, place = self.blobs.read_bytes(self._blob(sid, name)), f"{sid}/blobs/{name}"
