@@ -229,6 +229,13 @@ class ChunkProcessed(TypedDict):
     role_updates: NotRequired[dict[str, RoleUpdate]]
 
 
+class WordsTentative(TypedDict):
+    seq: Annotated[int, Field(description="The chunk whose processing decoded these words.")]
+    cursor: Annotated[float, Field(description="Audio before this time is committed; these words come after it.")]
+    text: Annotated[str, Field(description="Masked text of the words ('' when none are waiting).")]
+    words: list[Word]
+
+
 class ChunkFailed(TypedDict):
     seq: int
     offset_s: float
@@ -300,6 +307,9 @@ EVENT_DATA: dict[str, tuple[type, str]] = {
     "session_created": (SessionCreated, "The session exists."),
     "chunk_received": (ChunkReceived, "An audio chunk is stored durably (the 202 was sent)."),
     "chunk_processed": (ChunkProcessed, "A chunk was transcribed, masked and labelled; new segments."),
+    "words_tentative": (WordsTentative, "Words decoded after the cursor that wait for more audio (masked). They "
+                        "replace any earlier tentative words; committed segments of later events replace them. "
+                        "Dropped from the journal when the session finishes."),
     "chunk_failed": (ChunkFailed, "A chunk failed for good and was skipped."),
     "batch_received": (BatchReceived, "A batch of text segments is stored durably."),
     "batch_processed": (BatchProcessed, "A text batch was masked and labelled; new segments."),

@@ -17,7 +17,7 @@ import numpy as np
 from serve_app.clients import AsrClient, PiiClient, RolesClient
 from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
-from serve_app.engines.asr.streaming import decide_commit
+from serve_app.engines.asr.streaming import decide_commit, segments_after
 from serve_app.engines.audio import TARGET_RATE, decode_audio
 from serve_app.faults import is_infrastructure
 from serve_app.pipeline.note_checks import NoteChecks
@@ -159,12 +159,7 @@ class SessionProcessor:
         buffer_start = max(first, start - self._asr_config.context_s)
         audio = _buffer(chunks, buffer_start)
         raw = await self._asr.transcribe(_mono(audio))
-        segments = []
-        for seg in raw:
-            words = [w.shifted(buffer_start) for w in seg.words
-                     if buffer_start + (w.start + w.end) / 2 >= start]
-            if words:
-                segments.append(segment_from_words(words))
+        segments = segments_after(raw, buffer_start, start)
         decision = decide_commit(segments, start, end, self._asr_config.holdback_s,
                                  self._asr_config.max_tail_s, final)
         return decision, audio, buffer_start
@@ -199,10 +194,15 @@ class SessionProcessor:
             start = min(item.cursor, offset)
             end = offset + chunks[-1]["duration_s"]
             decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
-            masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
-            labelled, revisions = await self._label(sid, masked, audio, audio_start)
-            await self._store.work.commit_chunk(sid, seq, offset, decision.cursor, labelled, delta,
-                                                role_updates=revisions)
+            committed = [_asr_segment_dict(s) for s in decision.segments]
+            pending = [_asr_segment_dict(segment_from_words(decision.pending))] if decision.pending else []
+            masked, delta = await self._mask(sid, committed + pending)  # one map: the same placeholders
+            tentative = masked[len(committed):]
+            labelled, revisions = await self._label(sid, masked[:len(committed)], audio, audio_start)
+            await self._store.work.commit_chunk(
+                sid, seq, offset, decision.cursor, labelled, delta, role_updates=revisions,
+                tentative={"text": tentative[0]["text"] if tentative else "",
+                           "words": tentative[0]["words"] if tentative else []})
 
         await self._attempts.run(("chunk", sid, seq), f"chunk {seq}", process,
                                  lambda reason: self._store.work.commit_chunk(sid, seq, offset, offset, [], None,

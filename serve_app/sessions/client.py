@@ -147,9 +147,10 @@ class WorkCalls(_RoleCalls):
 
     async def commit_chunk(self, sid: str, seq: int, offset_s: float, cursor: float,
                            segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
-                           failed: str | None = None, role_updates: dict[str, dict] | None = None) -> bool:
+                           failed: str | None = None, role_updates: dict[str, dict] | None = None,
+                           tentative: dict[str, Any] | None = None) -> bool:
         return await self._call(PipelineFences.commit_chunk, sid, seq, offset_s, cursor, segments, names_delta,
-                                failed, role_updates)
+                                failed, role_updates, tentative)
 
     async def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],
                            names_delta: dict[str, str] | None, role_updates: dict[str, dict] | None = None) -> bool:

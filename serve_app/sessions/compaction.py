@@ -3,7 +3,8 @@
 A session writes a draft note every few seconds while recording; each ``note_updated`` event holds a
 whole note, and each ``warnings_updated`` the checks of one.  Once the session has finished, only
 the last of each still shapes its state, so the others are dropped from the journal (their ids stay
-unused: a stream resumed with ``Last-Event-ID`` still gets every later event).  Kept: the last note
+unused: a stream resumed with ``Last-Event-ID`` still gets every later event).  ``words_tentative``
+events (words shown before they were committed) are all dropped.  Kept: the last note
 and last warnings, every note a clinician gave feedback on (the datasets cite them), and every
 other kind of event.  Folding the compacted events gives the same state as folding all of them.
 """
@@ -25,7 +26,7 @@ def compact(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return event["id"] == last_note or event["data"].get("version") in judged
         if event["type"] == "warnings_updated":
             return event["id"] == last_warnings
-        return True
+        return event["type"] != "words_tentative"
 
     return [e for e in events if keep(e)]
 

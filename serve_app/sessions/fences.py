@@ -83,8 +83,12 @@ class PipelineFences:
     # -- commits ----------------------------------------------------------------
     def commit_chunk(self, sid: str, seq: int, offset_s: float, cursor: float,
                      segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
-                     failed: str | None = None, role_updates: dict[str, dict] | None = None) -> bool:
-        """Record chunk ``seq`` as processed (or failed); False if already done."""
+                     failed: str | None = None, role_updates: dict[str, dict] | None = None,
+                     tentative: dict[str, Any] | None = None) -> bool:
+        """Record chunk ``seq`` as processed (or failed); False if already done.
+
+        ``tentative`` (masked ``{"text", "words"}``, the words after ``cursor`` still waiting
+        for audio) follows as a ``words_tentative`` event."""
         book = self._book
         state = book.get(sid)
         if state is None or state.next_seq != seq or seq not in state.chunks \
@@ -97,6 +101,9 @@ class PipelineFences:
             book.emit(sid, "chunk_processed", {"seq": seq, "offset_s": offset_s, "cursor": cursor,
                                                "segments": _numbered(state, segments),
                                                **_role_updates(state, role_updates)})
+            if tentative is not None:
+                book.emit(sid, "words_tentative", {"seq": seq, "cursor": cursor, "text": tentative["text"],
+                                                   "words": tentative["words"]})
         return True
 
     def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],

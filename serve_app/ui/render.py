@@ -41,11 +41,14 @@ def _warning_li(warning: dict[str, Any], names: dict[str, str] | None) -> str:
 
 def render_transcript(view: SessionView | None, names: dict[str, str] | None = None) -> str:
     """The transcript: one line per segment with its role, time, a one-click role correction,
-    a mark on uncertain roles and injection warnings beside the segment they concern."""
+    a mark on uncertain roles and injection warnings beside the segment they concern; words heard
+    but not committed yet follow in grey italics."""
     if view is None:
         return '<div class="empty">Open or start a session to see its transcript.</div>'
+    tentative = (f'<p class="tentative" aria-live="polite" title="Heard, not final yet">'
+                 f'{_text(view.tentative, names)}</p>' if view.tentative else "")
     if not view.segments:
-        return f'<div class="empty" data-session="{html.escape(view.session_id)}">No speech yet.</div>'
+        return f'<div class="empty" data-session="{html.escape(view.session_id)}">No speech yet.{tentative}</div>'
     by_segment: dict[str, list[dict[str, Any]]] = {}
     for warning in view.warnings:
         if warning.get("note_item") is None:
@@ -73,7 +76,7 @@ def render_transcript(view: SessionView | None, names: dict[str, str] | None = N
             f'<button type="button" class="role-fix" data-seg="{esid}" data-role="{other}" '
             f'aria-label="Set the speaker of this line to {other}">→ {other}</button>{warns}</li>')
     return (f'<ol class="transcript" data-session="{html.escape(view.session_id)}" '
-            f'aria-label="Transcript">{"".join(rows)}</ol>')
+            f'aria-label="Transcript">{"".join(rows)}</ol>{tentative}')
 
 
 def render_note(view: SessionView | None, names: dict[str, str] | None = None, now: float | None = None) -> str:

@@ -80,6 +80,7 @@ class SessionView:
     last_event_id: int = 0
     changed: dict[str, float] = field(default_factory=dict)
     last_change: str = ""
+    tentative: str = ""  # masked words heard but not committed yet (the latest words_tentative)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SessionView:
@@ -115,15 +116,21 @@ class SessionView:
     def _on_chunk_processed(self, data, event, now) -> None:
         self.chunks_processed.add(int(data["seq"]))
         self._add_segments(data, float(event.get("ts") or 0.0))
+        self.tentative = ""  # committed words replace what was shown before them
+
+    def _on_words_tentative(self, data, event, now) -> None:
+        self.tentative = str(data.get("text") or "")
 
     def _on_batch_processed(self, data, event, now) -> None:
         self._add_segments(data, float(event.get("ts") or 0.0))
 
     def _on_asr_flushed(self, data, event, now) -> None:
         self._add_segments(data, float(event.get("ts") or 0.0))
+        self.tentative = ""
 
     def _on_chunk_failed(self, data, event, now) -> None:
         self.chunks_failed.add(int(data["seq"]))
+        self.tentative = ""
 
     def _on_chunks_skipped(self, data, event, now) -> None:
         self.chunks_failed.update(int(s) for s in data.get("seqs") or [])

@@ -187,3 +187,58 @@ def test_the_decoded_audio_cache_is_bounded_in_bytes_and_eviction_loses_no_word(
     words = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
     assert words == [f"w{k}" for k in range(20)]
     assert sum(a.nbytes for a in processor._pcm.values()) <= 400_000
+
+
+class MaskingPii:
+    """Masks the word ``w7`` (as if it were a name) with a session-consistent placeholder."""
+
+    async def mask_segments(self, segments, names):
+        out = []
+        for seg in segments:
+            words = [{**w, "text": " [NAME_1]" if w["text"].strip() == "w7" else w["text"]} for w in seg["words"]]
+            out.append({**seg, "words": words, "text": "".join(w["text"] for w in words).strip()})
+        return out, ({"[NAME_1]": "w7"} if any("w7" in s["text"] for s in segments) else {})
+
+
+def test_a_finished_session_keeps_every_word_committed_and_no_tentative_event(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
+    processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(), AsrConfig(holdback_s=1.0),
+                                 PipelineConfig())
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]), seconds=2.0)
+    _run(store, processor, sid, chunks, range(len(chunks)))
+    state = store.api.get_state("a", sid)
+    assert state["status"] == "finished"
+    assert [w["text"].strip() for s in state["segments"] for w in s["words"]] == \
+        ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "[NAME_1]", "w8", "w9"]
+    kinds = [e["type"] for e in asyncio.run(store.api.wait_events("a", sid, 0, 0.0))["events"]]
+    assert "chunk_processed" in kinds and "words_tentative" not in kinds  # compacted at finish
+
+
+def test_tentative_words_come_after_each_chunk_and_hold_no_raw_phi(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
+    processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(), AsrConfig(holdback_s=1.0),
+                                 PipelineConfig())
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]), seconds=2.0)
+
+    async def stream():
+        for seq in range(len(chunks)):
+            store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
+            while await processor.step(sid):
+                pass
+
+    asyncio.run(stream())
+    batch = asyncio.run(store.api.wait_events("a", sid, 0, 0.0))["events"]
+    kinds = [e["type"] for e in batch]
+    tentative = [e for e in batch if e["type"] == "words_tentative"]
+    assert len(tentative) == len(chunks)
+    assert all(kinds[kinds.index("words_tentative", i) - 1] == "chunk_processed"
+               for i, k in enumerate(kinds) if k == "words_tentative")
+    # a chunk of 2 s with 1 s held back: the word of its last second waits, and is shown at once
+    assert [w["text"].strip() for w in tentative[0]["data"]["words"]] == ["w1"]
+    assert [w["text"].strip() for w in tentative[3]["data"]["words"]] == ["[NAME_1]"]  # w7, masked
+    assert "w7" not in str(tentative)
+    committed = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
+    assert committed == ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "[NAME_1]", "w8"]  # w9 waits for more audio
+    assert all(t["data"]["cursor"] <= w["start"] for t in tentative for w in t["data"]["words"])

@@ -45,3 +45,21 @@ def test_silence_only_moves_the_cursor_but_keeps_the_holdback():
 def test_cursor_never_moves_back():
     d = decide_commit([S1, S2], 0.5, 2.0, 1.0, 12, final=False)
     assert d.cursor >= 0.5
+
+
+def test_held_back_words_are_pending_and_committed_ones_are_not():
+    d = decide_commit([S1, S2], 0.0, 2.0, holdback_s=1.0, max_tail_s=12, final=False)
+    assert [w.text for w in d.pending] == [" there", " would"]
+    assert all(w.start >= d.cursor for w in d.pending)
+
+
+def test_nothing_is_pending_after_the_final_pass_or_in_silence():
+    assert decide_commit([S1, S2], 0.0, 2.0, 1.0, 12, final=True).pending == []
+    assert decide_commit([], 0.0, 2.0, 1.0, 12, final=False).pending == []
+
+
+def test_every_word_is_pending_when_nothing_can_be_committed_yet():
+    tight = seg((" out", 0.1, 0.9))
+    nxt = seg((" in", 0.9, 1.2), (" thick", 1.2, 3.0))
+    d = decide_commit([tight, nxt], 0.0, 3.5, 1.0, 12, final=False)
+    assert d.segments == [] and [w.text for w in d.pending] == [" out", " in", " thick"]

@@ -69,3 +69,23 @@ def test_pasted_transcripts_and_edited_tables_become_api_bodies():
                       "assessment": [], "plan": [{"text": "Rest and fluids.", "citations": []}]}
     with pytest.raises(Exception, match="section heading"):
         parse_editable("no heading here")
+
+
+def test_tentative_words_show_apart_from_the_transcript_until_committed_words_replace_them():
+    view = _view()
+    view.apply({"id": 2, "type": "words_tentative", "ts": 1.0,
+                "data": {"seq": 0, "cursor": 4.0, "text": "and [PERSON_1] <i>said</i>", "words": []}})
+    html = render_transcript(view, names={"[PERSON_1]": "Ann"})
+    tentative = html[html.index('class="tentative"'):]
+    assert "Ann" in tentative and "&lt;i&gt;said&lt;/i&gt;" in tentative  # names applied, text escaped
+    assert html.index('class="tentative"') > html.index("</ol>")  # below the committed lines
+    view.apply({"id": 3, "type": "chunk_processed", "ts": 2.0,
+                "data": {"seq": 1, "offset_s": 4.0, "cursor": 6.0, "segments": [
+                    {"id": "s2", "text": "and [PERSON_1] said", "start": 4.0, "end": 5.0, "role": "doctor",
+                     "role_confidence": 0.9}]}})
+    assert view.tentative == "" and 'class="tentative"' not in render_transcript(view)
+    view.apply({"id": 4, "type": "words_tentative", "ts": 3.0,
+                "data": {"seq": 1, "cursor": 6.0, "text": "so", "words": []}})
+    view.apply({"id": 5, "type": "words_tentative", "ts": 3.5,
+                "data": {"seq": 2, "cursor": 6.0, "text": "so far", "words": []}})
+    assert view.tentative == "so far"  # each replaces the one before

@@ -14,15 +14,31 @@ from typing import Sequence
 
 from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
 
-__all__ = ["CommitDecision", "decide_commit"]
+__all__ = ["CommitDecision", "decide_commit", "segments_after"]
 
 
 @dataclass(frozen=True)
 class CommitDecision:
-    """Segments to commit (absolute times) and the new cursor (start of the next buffer)."""
+    """Segments to commit (absolute times), the new cursor (start of the next buffer), and the
+    words decoded after the cursor that wait for more audio (shown as tentative words)."""
 
     segments: list[AsrSegment] = field(default_factory=list)
     cursor: float = 0.0
+    pending: list[Word] = field(default_factory=list)
+
+
+def segments_after(raw: Sequence[AsrSegment], buffer_start: float, start: float) -> list[AsrSegment]:
+    """A buffer's segments in session time, without the words of its left context.
+
+    ``raw`` has times relative to the buffer, which begins at ``buffer_start``; words whose
+    midpoint lies before ``start`` were committed by an earlier step and are dropped.
+    """
+    segments = []
+    for seg in raw:
+        words = [w.shifted(buffer_start) for w in seg.words if buffer_start + (w.start + w.end) / 2 >= start]
+        if words:
+            segments.append(segment_from_words(words))
+    return segments
 
 
 def _cursor_after(last_end: float, next_word: Word | None) -> float:
@@ -60,7 +76,14 @@ def decide_commit(
         # Nothing recognised: keep only the last ``holdback_s`` of audio, in case
         # a word is starting there.
         return CommitDecision([], max(buffer_start, limit))
+    decision = _commit(segments, words, buffer_start, buffer_end, limit, max_tail_s, min_gap_s)
+    committed = sum(len(seg.words) for seg in decision.segments)  # always a prefix of ``words``
+    return CommitDecision(decision.segments, decision.cursor, words[committed:])
 
+
+def _commit(segments: Sequence[AsrSegment], words: list[Word], buffer_start: float, buffer_end: float,
+            limit: float, max_tail_s: float, min_gap_s: float) -> CommitDecision:
+    """The commit of :func:`decide_commit` when some words were recognised (``pending`` not set)."""
     committed: list[AsrSegment] = []
     n_words = 0
     for seg in segments:
