@@ -54,6 +54,17 @@ class AsrConfig(_Strict):
         "beam 5 cost 2x).")
     language: str | None = Field("en", description="Language code, or null to detect.")
     vad_filter: bool = Field(True, description="Skip non-speech with the bundled Silero VAD.")
+    window_floor_s: float | None = Field(
+        8.0, ge=2.0, le=30.0,
+        description="The encoder sees the buffer plus window_margin_s, at least this many seconds, instead of "
+        "Whisper's whole 30 s window of mostly padding (chosen by bench.perf.asr_stream); null = 30 s.")
+    window_margin_s: float = Field(2.0, ge=0.0, le=10.0, description="Seconds of padding encoded after the buffer.")
+    temperature_fallback: bool = Field(
+        False, description="Re-decode a doubtful buffer by sampling at rising temperatures (faster-whisper's "
+        "default; up to 6 passes). Off: one greedy/beam pass, and buffers of several sessions decode as one batch.")
+    max_batch_size: int = Field(8, ge=1, le=64, description="Buffers (one per session) decoded in one batched call.")
+    batch_wait_s: float = Field(
+        0.03, ge=0.0, le=1.0, description="How long a buffer waits for others to join its batch.")
     holdback_s: float = Field(
         1.0, ge=0.0, le=5.0,
         description="Words ending within this many seconds of the end of the audio "

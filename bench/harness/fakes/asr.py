@@ -34,6 +34,9 @@ class FakeAsr:
                 words.append(Word(f" w{idx}", k + 0.2, k + 0.8))
         return [AsrSegment(w.start, w.end, w.text.strip(), (w,)) for w in words]
 
+    def transcribe_batch(self, batch) -> list[list[AsrSegment]]:
+        return [self.transcribe(b) for b in batch]
+
 
 def encoded_samples(first: int, seconds: int) -> np.ndarray:
     """``seconds`` of int16 audio whose second ``k`` says ``w<first + k>``."""

@@ -53,3 +53,7 @@ class AsrBackend(Protocol):
     def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
         """Transcribe 16 kHz mono float32 samples; times relative to sample 0."""
         ...
+
+    def transcribe_batch(self, batch: Sequence[np.ndarray]) -> list[list[AsrSegment]]:
+        """:meth:`transcribe` for several independent buffers (e.g. one per session) at once."""
+        ...

@@ -1,0 +1,121 @@
+"""Bench: streaming ASR quality and cost per engine setting, without Serve (issue 16).
+
+    . scripts/env.sh && python -m bench.perf.asr_stream [--variants pad30,win6] [--chunk-s 2]
+
+Each clip is fed as the pipeline feeds it: every ``chunk_s`` the buffer from the cursor
+minus ``context_s`` to the end of the audio received is transcribed, words of the left
+context are dropped (:func:`serve_app.engines.asr.streaming.segments_after`) and
+:func:`~serve_app.engines.asr.streaming.decide_commit` picks what to commit; at the end
+the tail is flushed.  Reported per variant and clip set: chunked WER, whole-clip WER,
+and ASR seconds per audio second (each step timed; variants interleaved clip by clip in
+one run so the machine's noise hits all of them).
+
+Clip sets, frozen before any setting was chosen: ``tune`` (the 3 real LibriSpeech clips and the
+first synthetic two-voice PriMock57 rendering, 120 s) is where settings were compared;
+``held_out`` (the other two renderings, 232 s) was only run with the settings already chosen.
+Results: ``bench/results/asr_stream[_<label>].json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import jiwer
+import numpy as np
+
+from bench.harness.data import DEV, RESULTS, librispeech_clips, normalise
+from serve_app.config import AsrConfig
+from serve_app.engines.asr.streaming import decide_commit, segments_after
+
+RATE = 16000
+# name -> FasterWhisperEngine keyword arguments (beyond the model and threads)
+VARIANTS = {
+    "pad30": dict(window_floor_s=None),  # faster-whisper as shipped: 30 s window, temperature fallback
+    "pad30_t0": dict(window_floor_s=None, temperatures=(0.0,)),
+    "win4": dict(window_floor_s=4.0, temperatures=(0.0,), batched=False),
+    "win6": dict(window_floor_s=6.0, temperatures=(0.0,), batched=False),
+    "win8": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False),
+    "win10": dict(window_floor_s=10.0, temperatures=(0.0,), batched=False),
+    "win8_batch": dict(window_floor_s=8.0, temperatures=(0.0,)),  # BatchDecoder, one buffer per call
+    "win8_m6": dict(window_floor_s=8.0, window_margin_s=6.0, temperatures=(0.0,), batched=False),
+    "win16": dict(window_floor_s=16.0, temperatures=(0.0,), batched=False),
+    "pad30_batch": dict(window_floor_s=None, temperatures=(0.0,)),
+}
+
+
+def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
+    from faster_whisper import decode_audio
+
+    libri = [(c["id"], decode_audio(str(DEV / c["wav"])), c["reference"]) for c in librispeech_clips()]
+    consult = []
+    for ref in sorted((DEV / "consultation_audio").glob("*.synth.ref.txt")):
+        name = ref.name.replace(".synth.ref.txt", "")
+        consult.append((name, decode_audio(str(ref.with_name(f"{name}.synth.flac"))), ref.read_text()))
+    return {"tune": libri + consult[:1], "held_out": consult[1:]}
+
+
+def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[str, float]:
+    """The committed transcript of ``audio`` streamed in chunks, and the ASR seconds spent."""
+    cursor, words, spent = 0.0, [], 0.0
+    duration = len(audio) / RATE
+    ends = list(np.arange(chunk_s, duration, chunk_s)) + [duration]
+    for k, end in enumerate(ends):
+        final = k == len(ends) - 1
+        buffer_start = max(0.0, cursor - cfg.context_s)
+        t0 = time.perf_counter()
+        raw = engine.transcribe(audio[int(buffer_start * RATE):int(end * RATE)])
+        spent += time.perf_counter() - t0
+        decision = decide_commit(segments_after(raw, buffer_start, cursor), cursor, end, cfg.holdback_s,
+                                 cfg.max_tail_s, final)
+        words += [w.text for s in decision.segments for w in s.words]
+        cursor = decision.cursor
+    return "".join(words), spent
+
+
+def main() -> None:
+    from serve_app.engines.asr.models import resolve_whisper_model
+    from serve_app.engines.asr.whisper import FasterWhisperEngine
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", default="pad30,win6")
+    parser.add_argument("--chunk-s", type=float, default=2.0)
+    parser.add_argument("--sets", default="tune,held_out")
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    cfg = AsrConfig()
+    path = resolve_whisper_model(cfg.model, "/tmp")
+    names = args.variants.split(",")
+    engines = {n: FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language,
+                                      cfg.vad_filter, **VARIANTS[n]) for n in names}
+    sets = clip_sets()
+    report: dict = {"chunk_s": args.chunk_s, "asr": cfg.model_dump(), "variants": {n: VARIANTS[n] for n in names},
+                    "sets": {}}
+    for set_name in args.sets.split(","):
+        clips = sets[set_name]
+        acc = {n: {"refs": [], "chunked": [], "whole": [], "asr_s": 0.0, "audio_s": 0.0} for n in names}
+        for clip_id, audio, ref in clips:
+            for n in names:  # interleaved: noise hits every variant alike
+                hyp, spent = stream(engines[n], audio, cfg, args.chunk_s)
+                whole = " ".join(s.text for s in engines[n].transcribe(audio))
+                a = acc[n]
+                a["refs"].append(normalise(ref))
+                a["chunked"].append(normalise(hyp))
+                a["whole"].append(normalise(whole))
+                a["asr_s"] += spent
+                a["audio_s"] += len(audio) / RATE
+                print(f"{set_name} {clip_id} {n}: asr {spent:.2f}s for {len(audio) / RATE:.1f}s", flush=True)
+        report["sets"][set_name] = {
+            n: {"clips": len(clips), "audio_s": round(a["audio_s"], 1),
+                "chunked_wer": round(jiwer.wer(a["refs"], a["chunked"]), 4),
+                "whole_wer": round(jiwer.wer(a["refs"], a["whole"]), 4),
+                "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4)}
+            for n, a in acc.items()}
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / (f"asr_stream_{args.label}.json" if args.label else "asr_stream.json")
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report["sets"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
