@@ -15,6 +15,7 @@ from flywheel.writer import FlywheelWriter
 from serve_app.config import FlywheelConfig, PiiConfig
 from serve_app.contracts import FeedbackSubmission
 from serve_app.engines.pii.engine import PiiEngine
+from serve_app.priority import lower_priority
 
 __all__ = ["Flywheel", "build_writer"]
 
@@ -36,6 +37,7 @@ class Flywheel:
 
     def __init__(self, config: FlywheelConfig, pii_config: PiiConfig, root: str,
                  pii_engine: Callable[[], PiiEngine] | None = None, quarantine_days: float = 30.0):
+        lower_priority()
         self._cfg = config
         self._quarantine_days = quarantine_days
         scanner = PhiScanner.from_config(pii_config, pii_engine()) if pii_engine is not None else None

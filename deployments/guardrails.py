@@ -10,6 +10,7 @@ from serve_app.config import GuardrailsConfig
 from serve_app.contracts import Note, PromptSegment, Warning
 from serve_app.engines.guardrails.engine import GuardrailEngine
 from serve_app.engines.guardrails.protocol import NoteChecker
+from serve_app.priority import lower_priority
 
 __all__ = ["Guardrails", "build_guardrail_engine"]
 
@@ -30,6 +31,7 @@ class Guardrails:
     """Wraps a :class:`NoteChecker`; the embedding or NLI model loads once per replica."""
 
     def __init__(self, config: GuardrailsConfig, engine: Callable[[], NoteChecker] | None = None):
+        lower_priority()
         self._engine = engine() if engine is not None else build_guardrail_engine(config)
 
     async def ready(self) -> bool:

@@ -7,6 +7,7 @@ and are decoded in the same batches.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from serve_app.contracts import PromptSegment, WrittenNote
 from serve_app.engines.notes.orphans import mark_children, reap_orphans
 from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
+from serve_app.priority import lower_priority
 
 __all__ = ["Notes", "build_note_engine"]
 
@@ -49,7 +51,8 @@ def build_note_engine(cfg: NotesConfig, model_cache: str, device: str):
     model_dir = resolve_note_model(cfg.model, model_cache)
     return VllmNoteEngine(str(model_dir), max_model_len=cfg.max_model_len, max_num_seqs=cfg.max_num_seqs,
                           gpu_memory_utilization=cfg.gpu_memory_utilization, temperature=cfg.temperature,
-                          enforce_eager=cfg.enforce_eager)
+                          enforce_eager=cfg.enforce_eager, block_size=cfg.block_size,
+                          max_num_batched_tokens=cfg.max_num_batched_tokens)
 
 
 def writer_settings(cfg: NotesConfig) -> WriterSettings:
@@ -65,18 +68,32 @@ class Notes:
 
     def __init__(self, config: NotesConfig, model_cache: str, device: str,
                  engine: Callable[[], NoteEngine] | None = None):
+        lower_priority()  # before vLLM starts its engine process, which inherits it
         reap_orphans()  # an engine process a killed Notes replica left behind
         mark_children()
         self._engine = engine() if engine is not None else build_note_engine(config, model_cache, device)
         self._writer = NoteWriter(self._engine, settings=writer_settings(config))
+        self._warm = asyncio.Lock() if config.warm_up else None
         log.info("Notes ready: backend=%s device=%s mode=%s", config.backend, device, config.mode)
 
+    async def _warm_up(self) -> None:
+        """The first call (a readiness probe or a note) sends one fact prompt, so the prompt prefix all
+        fact requests share sits in vLLM's prefix cache before the first note's requests arrive together."""
+        if self._warm is None:
+            return
+        async with self._warm:
+            if self._warm is not None:
+                await self._writer.warm_up()
+                self._warm = None
+
     async def ready(self) -> bool:
+        await self._warm_up()
         return True
 
     async def write(self, segments: list[PromptSegment], fresh: bool = False) -> WrittenNote:
         """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
         ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""
+        await self._warm_up()
         return await self._writer.write(segments, fresh=fresh)
 
     async def __del__(self):

@@ -193,10 +193,17 @@ class NotesConfig(_Strict):
     )
     cpu_kv_cache_gib: int = Field(2, ge=1, description="KV cache size on CPU (VLLM_CPU_KVCACHE_SPACE).")
     cpu_threads_bind: str = Field(
-        "auto", description="VLLM_CPU_OMP_THREADS_BIND on CPU; 'auto' binds all cores of the node (0-N).",
+        "auto", description="VLLM_CPU_OMP_THREADS_BIND on CPU; 'auto' binds every core but the first (1-N; the "
+        "only core on a 1-core node), leaving core 0 to the serving framework and live transcription.",
     )
     max_model_len: int = Field(2048, ge=256, description="Tokens per request (prompt + answer).")
     max_num_seqs: int = Field(32, ge=1, description="Requests vLLM decodes together.")
+    block_size: int | None = Field(
+        32, ge=16, description="KV-cache block in tokens (vLLM's prefix cache reuses whole blocks; its CPU default "
+        "of 128 reuses only 128 of the ~228 tokens every fact prompt shares); null = vLLM's default.")
+    max_num_batched_tokens: int | None = Field(
+        None, ge=64, description="Tokens vLLM schedules in one step (prefill chunks); null = vLLM's default.")
+    warm_up: bool = Field(True, description="Send one fact prompt at start so the shared prompt prefix is cached.")
     enforce_eager: bool = Field(
         True, description="Skip torch.compile (start in ~45 s instead of ~3 min on 2 CPU cores; ~25% slower decode).",
     )
@@ -218,6 +225,10 @@ class NotesConfig(_Strict):
         1.5, ge=0, description="While recording, a note update waits for this much quiet after new segments...",
     )
     max_delay_s: float = Field(8.0, ge=0, description="...but never longer than this after the first change.")
+    busy_sessions: int = Field(
+        2, ge=0, description="With more sessions than this changing at once, drafts wait busy_delay_s (live "
+        "transcription comes first; the final note is not delayed).")
+    busy_delay_s: float = Field(30.0, ge=0, description="A draft's wait after the first change when busy.")
 
 
 class RolesConfig(_Strict):
@@ -319,6 +330,8 @@ class DeploymentResources(_Strict):
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
     max_queued_requests: int = Field(-1, ge=-1, description="Requests waiting for a replica beyond which "
                                                             "Serve answers 503 at once (-1: no limit).")
+    nice: int = Field(0, ge=0, le=19, description="CPU niceness of the replica's processes (best-effort work "
+                                                  "yields the CPU to live transcription).")
 
 
 def _res(description: str, **values) -> DeploymentResources:
@@ -334,10 +347,10 @@ class ResourcesConfig(_Strict):
     pii: DeploymentResources = _res("PHI masking.", num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = _res("The per-session processor.", num_cpus=0.1, max_ongoing_requests=256)
     notes: DeploymentResources = _res("Note generation (a GPU fraction only where the cluster has one).",
-                                      num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64)
+                                      num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64, nice=10)
     roles: DeploymentResources = _res("Role inference.", num_cpus=0.1, max_ongoing_requests=32)
-    guardrails: DeploymentResources = _res("Note checks.", num_cpus=0.1, max_ongoing_requests=16)
-    flywheel: DeploymentResources = _res("Feedback datasets.", num_cpus=0.1, max_ongoing_requests=64)
+    guardrails: DeploymentResources = _res("Note checks.", num_cpus=0.1, max_ongoing_requests=16, nice=10)
+    flywheel: DeploymentResources = _res("Feedback datasets.", num_cpus=0.1, max_ongoing_requests=64, nice=10)
 
 
 class AppArgs(_Strict):

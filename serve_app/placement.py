@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from serve_app.config import DeploymentResources, NotesConfig
+from serve_app.priority import NICE_ENV
 
-__all__ = ["cluster_gpus", "deployment_options", "gets_gpu", "notes_placement"]
+__all__ = ["cluster_gpus", "deployment_options", "gets_gpu", "notes_placement", "auto_threads_bind"]
 
 
 def cluster_gpus() -> float:
@@ -32,19 +33,27 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
     """Serve ``.options(...)`` for one deployment.
 
     ``res.num_gpus`` is the GPU fraction the deployment would use; it is
-    requested only when the cluster has at least that much GPU.
+    requested only when the cluster has at least that much GPU.  ``res.nice`` reaches the
+    replica as ``SCRIBE_NICE`` (:func:`serve_app.priority.lower_priority`).
     """
     actor_options: dict[str, Any] = {"num_cpus": res.num_cpus}
     if gets_gpu(res, gpus_available):
         actor_options["num_gpus"] = res.num_gpus
-    if env_vars:
-        actor_options["runtime_env"] = {"env_vars": dict(env_vars)}
+    env = {**(env_vars or {}), **({NICE_ENV: str(res.nice)} if res.nice else {})}
+    if env:
+        actor_options["runtime_env"] = {"env_vars": env}
     return {
         "num_replicas": res.num_replicas,
         "max_ongoing_requests": res.max_ongoing_requests,
         "max_queued_requests": res.max_queued_requests,
         "ray_actor_options": actor_options,
     }
+
+
+def auto_threads_bind(cpu_count: int) -> str:
+    """vLLM's OpenMP cores on a CPU node: all but core 0 (vLLM's own advice is to leave the serving
+    framework a core), or core 0 alone on a one-core node."""
+    return "0" if cpu_count <= 1 else ("1" if cpu_count == 2 else f"1-{cpu_count - 1}")
 
 
 def notes_placement(notes: NotesConfig, res: DeploymentResources, gpus_available: float,
@@ -61,6 +70,6 @@ def notes_placement(notes: NotesConfig, res: DeploymentResources, gpus_available
         return deployment_options(cpu_res, gpus_available), "remote"
     if gets_gpu(res, gpus_available):
         return deployment_options(res, gpus_available), "gpu"
-    bind = notes.cpu_threads_bind if notes.cpu_threads_bind != "auto" else f"0-{max(1, cpu_count) - 1}"
+    bind = notes.cpu_threads_bind if notes.cpu_threads_bind != "auto" else auto_threads_bind(cpu_count)
     env = {"VLLM_CPU_KVCACHE_SPACE": str(notes.cpu_kv_cache_gib), "VLLM_CPU_OMP_THREADS_BIND": bind}
     return deployment_options(res, gpus_available, env_vars=env), "cpu"

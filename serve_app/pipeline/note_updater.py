@@ -67,11 +67,18 @@ class NoteUpdater:
         self._drafts.cancel()
 
     async def _debounce(self, sid: str) -> None:
+        """Wait for ``debounce_s`` of quiet (at most ``max_delay_s``); while more than ``busy_sessions``
+        sessions are changing, wait ``busy_delay_s`` after the first change instead."""
         cfg = self._config
         while True:
             now = self._clock()
             quiet = now - self._last_change.get(sid, now)
             waited = now - self._first_change.get(sid, now)
+            if len(self._first_change) > cfg.busy_sessions:
+                if waited >= cfg.busy_delay_s:
+                    return
+                await asyncio.sleep(max(0.05, min(1.0, cfg.busy_delay_s - waited)))
+                continue
             if quiet >= cfg.debounce_s or waited >= cfg.max_delay_s:
                 return
             await asyncio.sleep(max(0.05, min(cfg.debounce_s - quiet, cfg.max_delay_s - waited)))

@@ -149,3 +149,75 @@ def test_injected_text_never_reaches_the_note_model(tmp_path):
 
     asyncio.run(run())
     assert seen == ["I have had a cough for two weeks."]
+
+
+def test_drafts_wait_longer_while_many_sessions_change_and_the_final_note_does_not(tmp_path):
+    store = _store(tmp_path)
+    writer = NoteWriter(FakeNoteEngine())
+    drafted: dict[str, float] = {}
+
+    class Notes:
+        async def write(self, segments):
+            return await writer.write(segments)
+
+    cfg = NotesConfig(debounce_s=0.05, max_delay_s=0.1, busy_sessions=2, busy_delay_s=2.0)
+    updater = NoteUpdater(local_client(store), Notes(), cfg)
+    sids = [store.api.create_session("a")["session_id"] for _ in range(3)]
+
+    async def next_draft(sid, t0, version):
+        while store.api.get_state("a", sid)["note_version"] == version:
+            await asyncio.sleep(0.02)
+        drafted[sid] = asyncio.get_running_loop().time() - t0
+
+    async def run(active):
+        t0 = asyncio.get_running_loop().time()
+        versions = {sid: store.api.get_state("a", sid)["note_version"] for sid in active}
+        for sid in active:
+            _add_text(store, sid, "I have had a cough for two weeks.")
+            updater.kick(sid)
+        await asyncio.gather(*(next_draft(sid, t0, versions[sid]) for sid in active))
+
+    asyncio.run(run(sids[:1]))  # one session changing: the usual debounce
+    assert drafted[sids[0]] < 2.0
+    asyncio.run(run(sids[1:] + sids[:1]))  # three at once (> busy_sessions): each waits busy_delay_s
+    assert all(drafted[sid] >= 2.0 for sid in sids)
+
+    async def finish_while_busy():
+        for sid in sids:  # all three changing again: drafts would wait busy_delay_s
+            _add_text(store, sid, "The cough is worse at night.")
+            updater.kick(sid)
+        store.api.request_finish("a", sids[0])
+        before = [store.api.get_state("a", sid)["note_version"] for sid in sids[1:]]
+        assert await updater.final(sids[0], store.work.next_work(sids[0]).basis)
+        # the final note did not wait for the busy delay: the others' drafts are still waiting
+        assert [store.api.get_state("a", sid)["note_version"] for sid in sids[1:]] == before
+        updater.stop()
+
+    asyncio.run(finish_while_busy())
+
+
+def test_the_notes_replica_warms_the_prompt_prefix_once_before_its_first_note():
+    from deployments.notes import Notes as NotesDeployment
+
+    class Recording(FakeNoteEngine):
+        def __init__(self):
+            super().__init__()
+            self.prompts = []
+
+        async def complete(self, messages, schema, max_tokens):
+            self.prompts.append(messages)
+            return await super().complete(messages, schema, max_tokens)
+
+    engine = Recording()
+    notes = NotesDeployment.func_or_class(NotesConfig(), "/nonexistent", "cpu", engine=lambda: engine)
+
+    async def run():
+        assert await notes.ready() and await notes.ready()
+        warm = list(engine.prompts)
+        await notes.write([{"id": "s0", "text": "I have had back pain for four days.", "role": "patient"}])
+        return warm
+
+    warm = asyncio.run(run())
+    assert len(warm) == 1  # one request, however many probes
+    shared = warm[0][:-1]  # system + few-shot examples: what every fact prompt starts with
+    assert all(p[:-1] == shared for p in engine.prompts[1:]) and len(engine.prompts) > 1

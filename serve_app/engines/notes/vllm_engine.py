@@ -27,12 +27,15 @@ class VllmNoteEngine:
         max_model_len: context length (prompt + answer) per request.
         max_num_seqs: requests decoded together in one batch.
         gpu_memory_utilization: share of the GPU the engine may hold (GPU only).
+        block_size: KV-cache block (tokens); the prefix cache reuses whole blocks only.
+        max_num_batched_tokens: tokens scheduled per engine step.
         temperature / seed: sampling (0 = greedy, reproducible notes).
     """
 
     def __init__(self, model_dir: str, max_model_len: int = 4096, max_num_seqs: int = 16,
                  gpu_memory_utilization: float = 0.85, temperature: float = 0.0, seed: int = 0,
-                 enforce_eager: bool = True):
+                 enforce_eager: bool = True, block_size: int | None = None,
+                 max_num_batched_tokens: int | None = None):
         try:
             from vllm import AsyncEngineArgs
             from vllm.v1.engine.async_llm import AsyncLLM
@@ -41,7 +44,9 @@ class VllmNoteEngine:
         args = AsyncEngineArgs(
             model=model_dir, tokenizer=model_dir, max_model_len=max_model_len, max_num_seqs=max_num_seqs,
             gpu_memory_utilization=gpu_memory_utilization, seed=seed, disable_log_stats=True,
-            enforce_eager=enforce_eager,
+            enforce_eager=enforce_eager, enable_prefix_caching=True,
+            **({"block_size": block_size} if block_size else {}),
+            **({"max_num_batched_tokens": max_num_batched_tokens} if max_num_batched_tokens else {}),
             structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True},
         )
         self._engine = AsyncLLM.from_engine_args(args)

@@ -112,6 +112,18 @@ class NoteWriter:
             checker.check_rewrite(raw, fact, result, seen, fallback=st.fallback_to_fact)
         return result
 
+    async def warm_up(self) -> None:
+        """One short fact request (fact mode), so the prompt prefix every fact shares is cached by the
+        engine; its answer is discarded and a failure only logged."""
+        if self._engine is None or self.settings.mode != "fact":
+            return
+        fact = Fact("s0", ("s0",), "patient", "I have had a cough for three days.", "subjective", 1.0)
+        try:
+            await self._engine.complete(self.prompts.fact_messages("subjective", fact),
+                                        fact_schema(self.settings.max_item_chars), 8)
+        except Exception as exc:  # a cold cache only costs time
+            log.warning("note engine warm-up failed: %s", type(exc).__name__)
+
     async def write(self, segments: list[dict[str, Any]], fresh: bool = False) -> dict[str, Any]:
         """``{"note": {...}, "stats": {...}}`` for the masked ``segments`` (``id``, ``text``, ``role``).
 

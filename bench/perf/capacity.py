@@ -1,0 +1,211 @@
+"""Bench: how many live consultations one box serves (issue 16), against the real Serve app.
+
+    . scripts/env.sh && python -m bench.perf.capacity [--levels 1,2,4,8,12] [--seconds 40]
+
+For each level N, N sessions stream the synthetic consultation audio of ``data/dev`` in real time
+(one 2 s chunk every 2 s, each session from its own consultation and offset) with the default
+config (notes and guardrails on), while one event-stream reader per session records every event
+as the clinician's page would.  All latencies come from the events' own timestamps (no polling):
+
+* chunk lag: ``chunk_processed.ts - chunk_received.ts``, p50/p95 over every chunk;
+* backlog: chunks received but not processed when streaming stops (the worst session);
+* word latency, from the moment the chunk holding the word's end was stored (its 202): committed
+  (the event that commits the word) and first shown (the first ``words_tentative`` or commit
+  event holding a word at that time), p50/p95;
+* CPU share per stage while streaming (each process's CPU time / wall time / 2 cores),
+  processes told apart by their titles (Serve replicas, vLLM's engine core, Ray);
+* after streaming, every session finishes at once: time from ``finish`` to the final note.
+
+Results: ``bench/results/capacity[_<label>].json``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import time
+from collections import defaultdict
+
+import httpx
+import numpy as np
+import soundfile as sf
+
+from bench.harness.data import DEV, RESULTS
+from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
+
+CHUNK_S = 2.0
+RATE = 16000
+#: process-title fragment -> stage name (first match wins)
+STAGES = [("ServeReplica:scribe:ASR", "asr"), ("ServeReplica:scribe:PII", "pii"),
+          ("ServeReplica:scribe:Roles", "roles"), ("ServeReplica:scribe:Pipeline", "pipeline"),
+          ("ServeReplica:scribe:Ingress", "ingress"), ("ServeReplica:scribe:Notes", "notes_replica"),
+          ("EngineCore", "vllm_engine"), ("VLLM", "vllm_engine"),
+          ("ServeReplica:scribe:Guardrails", "guardrails"), ("ServeReplica:scribe:Flywheel", "flywheel"),
+          ("SessionStore", "store"), ("ProxyActor", "serve_proxy"), ("ServeController", "serve_controller"),
+          ("redis-server", "redis"), ("raylet", "ray_system"), ("gcs_server", "ray_system")]
+
+
+def _pct(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    ms = np.array(values) * 1000
+    return {"n": len(values), "p50_ms": round(float(np.percentile(ms, 50))),
+            "p95_ms": round(float(np.percentile(ms, 95))), "max_ms": round(float(ms.max()))}
+
+
+def session_audio(k: int, seconds: float) -> list[bytes]:
+    """``seconds`` of consultation audio for session ``k`` as 2 s WAV chunks."""
+    clips = sorted((DEV / "consultation_audio").glob("*.synth.flac"))
+    audio, rate = sf.read(clips[k % len(clips)], dtype="int16")
+    start = int((k // len(clips)) * 17.0 * rate) % max(1, len(audio) - int(seconds * rate))
+    audio = audio[start:start + int(seconds * rate)]
+    out = []
+    for i in range(0, len(audio), int(CHUNK_S * rate)):
+        buf = io.BytesIO()
+        sf.write(buf, audio[i:i + int(CHUNK_S * rate)], rate, format="WAV", subtype="PCM_16")
+        out.append(buf.getvalue())
+    return out
+
+
+def cpu_by_stage() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each stage's processes."""
+    import psutil
+
+    out: dict[str, float] = defaultdict(float)
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        title = " ".join(p.info["cmdline"] or [])
+        stage = next((s for frag, s in STAGES if frag in title), None)
+        if stage is not None and p.info["cpu_times"] is not None:
+            out[stage] += p.info["cpu_times"].user + p.info["cpu_times"].system
+    return out
+
+
+async def _reader(http: httpx.AsyncClient, sid: str, events: list[dict], done: asyncio.Event) -> None:
+    """Follow ``sid``'s event stream, stamping each event with when it arrived."""
+    after = 0
+    while not done.is_set():
+        try:
+            async with http.stream("GET", f"/v1/sessions/{sid}/events", params={"after": after},
+                                   timeout=httpx.Timeout(30, read=None)) as r:
+                async for line in r.aiter_lines():
+                    if line.startswith("data:"):
+                        event = json.loads(line[5:])
+                        if event.get("id"):
+                            after = event["id"]
+                        events.append({**event, "received": time.time()})
+                        if event["type"] in ("finished", "deleted"):
+                            done.set()
+                            return
+        except httpx.HTTPError:
+            await asyncio.sleep(0.5)
+
+
+async def _speaker(http: httpx.AsyncClient, sid: str, chunks: list[bytes], offset_s: float) -> None:
+    await asyncio.sleep(offset_s)  # sessions do not all send on the same beat
+    t0 = time.monotonic()
+    for seq, chunk in enumerate(chunks):
+        for _ in range(20):
+            r = await http.put(f"/v1/sessions/{sid}/audio/{seq}", content=chunk, headers={"Content-Type": "audio/wav"})
+            if r.status_code == 202:
+                break
+            await asyncio.sleep(float(r.headers.get("Retry-After", 1)))
+        await asyncio.sleep(max(0.0, t0 + (seq + 1) * CHUNK_S - time.monotonic()))
+
+
+def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
+    """(committed, first shown) latency of every committed word, from its chunk's ``chunk_received``."""
+    received = {e["data"]["seq"]: e["ts"] for e in events if e["type"] == "chunk_received"}
+    shown: list[tuple[float, float, float]] = []  # (word midpoint, event ts, is_commit)
+    committed: list[tuple[dict, float]] = []
+    for e in events:
+        if e["type"] == "words_tentative":
+            shown += [((w["start"] + w["end"]) / 2, e["ts"], 0) for w in e["data"]["words"]]
+        elif e["type"] in ("chunk_processed", "asr_flushed"):
+            for seg in e["data"].get("segments", []):
+                for w in seg.get("words") or []:
+                    committed.append((w, e["ts"]))
+                    shown.append(((w["start"] + w["end"]) / 2, e["ts"], 1))
+    commit_lat, first_lat = [], []
+    for w, ts in committed:
+        seq = int(w["end"] // CHUNK_S)
+        if seq not in received:
+            continue
+        mid = (w["start"] + w["end"]) / 2
+        first = min((t for m, t, _ in shown if abs(m - mid) <= 0.3 and t <= ts), default=ts)
+        commit_lat.append(max(0.0, ts - received[seq]))
+        first_lat.append(max(0.0, first - received[seq]))
+    return commit_lat, first_lat
+
+
+async def level(url: str, n: int, seconds: float) -> dict:
+    limits = httpx.Limits(max_connections=4 * n + 8)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits,
+                                 headers={"Authorization": f"Bearer {TOKENS['alice']}"}) as http:
+        sids = [(await http.post("/v1/sessions", json={})).json()["session_id"] for _ in range(n)]
+        events = {sid: [] for sid in sids}
+        done = {sid: asyncio.Event() for sid in sids}
+        readers = [asyncio.create_task(_reader(http, sid, events[sid], done[sid])) for sid in sids]
+        cpu0, t0 = cpu_by_stage(), time.monotonic()
+        await asyncio.gather(*(_speaker(http, sid, session_audio(k, seconds), (k % 4) * CHUNK_S / 4)
+                               for k, sid in enumerate(sids)))
+        wall = time.monotonic() - t0
+        cpu1 = cpu_by_stage()
+        backlog = [(s := (await http.get(f"/v1/sessions/{sid}")).json()["chunks"])["received"] - s["processed"]
+                   - len(s.get("failed") or []) for sid in sids]
+        finish_at = {}
+        for sid in sids:
+            finish_at[sid] = time.time()
+            await http.post(f"/v1/sessions/{sid}/finish", json={})
+        try:
+            await asyncio.wait_for(asyncio.gather(*(d.wait() for d in done.values())), timeout=600)
+        except asyncio.TimeoutError:
+            pass
+        for task in readers:
+            task.cancel()
+    lags, commit_lat, first_lat, note_s = [], [], [], []
+    for sid, evs in events.items():
+        recv = {e["data"]["seq"]: e["ts"] for e in evs if e["type"] == "chunk_received"}
+        lags += [e["ts"] - recv[e["data"]["seq"]] for e in evs
+                 if e["type"] == "chunk_processed" and e["data"]["seq"] in recv and e["ts"] < finish_at[sid]]
+        c, f = word_latencies([e for e in evs if e["ts"] < finish_at[sid]])
+        commit_lat += c
+        first_lat += f
+        final = [e["ts"] for e in evs if e["type"] == "note_updated" and e["data"].get("final")]
+        if final:
+            note_s.append(final[0] - finish_at[sid])
+    share = {stage: round((cpu1.get(stage, 0) - cpu0.get(stage, 0)) / wall / 2, 3) for stage in sorted(cpu1)}
+    return {"sessions": n, "streamed_s": round(wall, 1), "chunk_lag": _pct(lags),
+            "backlog_max": max(backlog), "backlog_mean": round(float(np.mean(backlog)), 2),
+            "committed_word_latency": _pct(commit_lat), "first_shown_word_latency": _pct(first_lat),
+            "cpu_share_of_2_cores": share, "cpu_share_total": round(sum(share.values()), 3),
+            "finish_to_final_note_s": {"n": len(note_s), "p50": round(float(np.median(note_s)), 1) if note_s else None,
+                                       "max": round(max(note_s), 1) if note_s else None}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", default="1,2,4,8,12")
+    parser.add_argument("--seconds", type=float, default=40.0, help="audio each session streams per level")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--overrides", default="{}", help="JSON merged into serve_config.yaml's args")
+    args = parser.parse_args()
+    app = start_serve_app(json.loads(args.overrides))
+    rows = []
+    try:
+        asyncio.run(level(app.url, 1, 8.0))  # warm-up (model caches, first note)
+        for n in (int(x) for x in args.levels.split(",")):
+            row = asyncio.run(level(app.url, n, args.seconds))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        stop_serve_app()
+    report = {"chunk_s": CHUNK_S, "seconds": args.seconds, "overrides": json.loads(args.overrides), "levels": rows}
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / (f"capacity_{args.label}.json" if args.label else "capacity.json")
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
