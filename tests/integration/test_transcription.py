@@ -11,17 +11,15 @@ from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
 
 @lru_cache(maxsize=1)
 def bare_engine():
-    """The same engine the ASR deployment runs, called directly on whole clips."""
+    """The same engine the ASR deployment runs (serve_config.yaml's asr), called directly on whole clips."""
     import yaml
 
+    from deployments.asr import build_asr_engine
     from serve_app.config import AsrConfig
-    from serve_app.engines.asr.models import resolve_whisper_model
-    from serve_app.engines.asr.whisper import FasterWhisperEngine
     from tests.integration.conftest import ROOT
 
     cfg = AsrConfig(**yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]["asr"])
-    return FasterWhisperEngine(resolve_whisper_model(cfg.model, "/tmp"), cfg.compute_type, cfg.cpu_threads,
-                               cfg.beam_size, cfg.language, cfg.vad_filter)
+    return build_asr_engine(cfg, "/tmp")
 
 
 def transcribe_via_api(client, chunks, order):
