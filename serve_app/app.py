@@ -68,7 +68,7 @@ def store_spec(cfg: AppArgs, data_dir: Path, data_key_path: str = "") -> StoreSp
                      min_free_bytes=cfg.limits.min_free_disk_mb * 1024 * 1024,
                      finish_grace_s=cfg.pipeline.finish_grace_s,
                      notes=cfg.notes.enabled, checks=cfg.notes.enabled and cfg.guardrails.enabled,
-                     context_s=cfg.asr.context_s)
+                     context_s=cfg.asr.context_s, max_step_s=cfg.asr.max_step_s)
 
 
 def build_app(args: dict[str, Any] | AppArgs | None = None) -> Application:

@@ -38,6 +38,8 @@ VARIANTS = {
     "win8": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False),
     "win10": dict(window_floor_s=10.0, temperatures=(0.0,), batched=False),
     "win8_batch": dict(window_floor_s=8.0, temperatures=(0.0,)),  # BatchDecoder, one buffer per call
+    "win16_batch": dict(window_floor_s=16.0, temperatures=(0.0,)),
+    "win20_batch": dict(window_floor_s=20.0, temperatures=(0.0,)),
     "win8_m6": dict(window_floor_s=8.0, window_margin_s=6.0, temperatures=(0.0,), batched=False),
     "win16": dict(window_floor_s=16.0, temperatures=(0.0,), batched=False),
     "pad30_batch": dict(window_floor_s=None, temperatures=(0.0,)),

@@ -138,7 +138,7 @@ def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
     return commit_lat, first_lat
 
 
-async def level(url: str, n: int, seconds: float) -> dict:
+async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.0) -> dict:
     limits = httpx.Limits(max_connections=4 * n + 8)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits,
                                  headers={"Authorization": f"Bearer {TOKENS['alice']}"}) as http:
@@ -158,7 +158,7 @@ async def level(url: str, n: int, seconds: float) -> dict:
             finish_at[sid] = time.time()
             await http.post(f"/v1/sessions/{sid}/finish", json={})
         try:
-            await asyncio.wait_for(asyncio.gather(*(d.wait() for d in done.values())), timeout=600)
+            await asyncio.wait_for(asyncio.gather(*(d.wait() for d in done.values())), timeout=finish_timeout_s)
         except asyncio.TimeoutError:
             pass
         for task in readers:
@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,2,4,8,12")
     parser.add_argument("--seconds", type=float, default=40.0, help="audio each session streams per level")
     parser.add_argument("--label", default="")
+    parser.add_argument("--finish-timeout", type=float, default=300.0, help="seconds to wait for final notes")
     parser.add_argument("--overrides", default="{}", help="JSON merged into serve_config.yaml's args")
     args = parser.parse_args()
     app = start_serve_app(json.loads(args.overrides))
@@ -195,7 +196,7 @@ def main() -> None:
     try:
         asyncio.run(level(app.url, 1, 8.0))  # warm-up (model caches, first note)
         for n in (int(x) for x in args.levels.split(",")):
-            row = asyncio.run(level(app.url, n, args.seconds))
+            row = asyncio.run(level(app.url, n, args.seconds, args.finish_timeout))
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:

@@ -186,23 +186,28 @@ class SessionProcessor:
             return segments, {}
 
     async def _do_chunk(self, sid: str, item: WorkItem) -> None:
+        """Chunk ``item.seq`` (and ``item.more_seqs``, waiting right after it) in one ASR pass."""
         seq, offset = item.seq, item.offset
 
         async def process() -> None:
-            chunks = await self._chunks(sid, list(item.tail_seqs) + [seq])
-            chunks[-1]["offset_s"] = offset
+            steps = [seq, *item.more_seqs]
+            chunks = await self._chunks(sid, list(item.tail_seqs) + steps)
+            new = chunks[len(chunks) - len(steps):]
+            at = offset
+            for c in new:  # the new chunks follow each other from the end of the audio so far
+                c["offset_s"], at = at, at + c["duration_s"]
             start = min(item.cursor, offset)
-            end = offset + chunks[-1]["duration_s"]
+            end = at
             decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
             committed = [_asr_segment_dict(s) for s in decision.segments]
             pending = [_asr_segment_dict(segment_from_words(decision.pending))] if decision.pending else []
             masked, delta = await self._mask(sid, committed + pending)  # one map: the same placeholders
             tentative = masked[len(committed):]
             labelled, revisions = await self._label(sid, masked[:len(committed)], audio, audio_start)
-            await self._store.work.commit_chunk(
-                sid, seq, offset, decision.cursor, labelled, delta, role_updates=revisions,
-                tentative={"text": tentative[0]["text"] if tentative else "",
-                           "words": tentative[0]["words"] if tentative else []})
+            await self._store.work.commit_chunks(
+                sid, [(c["seq"], c["offset_s"]) for c in new], decision.cursor, labelled, delta,
+                role_updates=revisions, tentative={"text": tentative[0]["text"] if tentative else "",
+                                                   "words": tentative[0]["words"] if tentative else []})
 
         await self._attempts.run(("chunk", sid, seq), f"chunk {seq}", process,
                                  lambda reason: self._store.work.commit_chunk(sid, seq, offset, offset, [], None,

@@ -192,7 +192,7 @@ class SessionBook:
         """The next step of ``state`` (see :func:`~serve_app.sessions.model.next_work`)."""
         spec = self.spec
         return next_work(state, self.clock() if now is None else now, spec.finish_grace_s, spec.notes,
-                         spec.checks, spec.context_s)
+                         spec.checks, spec.context_s, spec.max_step_s)
 
     def create(self, sid: str, data: dict[str, Any]) -> SessionState:
         """A new session: its catalog entry, then its ``session_created`` event (durable when this returns)."""

@@ -152,6 +152,13 @@ class WorkCalls(_RoleCalls):
         return await self._call(PipelineFences.commit_chunk, sid, seq, offset_s, cursor, segments, names_delta,
                                 failed, role_updates, tentative)
 
+    async def commit_chunks(self, sid: str, chunks: list[tuple[int, float]], cursor: float,
+                            segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
+                            role_updates: dict[str, dict] | None = None,
+                            tentative: dict[str, Any] | None = None) -> bool:
+        return await self._call(PipelineFences.commit_chunks, sid, chunks, cursor, segments, names_delta,
+                                role_updates, tentative)
+
     async def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],
                            names_delta: dict[str, str] | None, role_updates: dict[str, dict] | None = None) -> bool:
         return await self._call(PipelineFences.commit_batch, sid, batch, segments, names_delta, role_updates)

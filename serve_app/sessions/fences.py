@@ -106,6 +106,24 @@ class PipelineFences:
                                                    "words": tentative["words"]})
         return True
 
+    def commit_chunks(self, sid: str, chunks: list[tuple[int, float]], cursor: float,
+                      segments: list[dict[str, Any]], names_delta: dict[str, str] | None,
+                      role_updates: dict[str, dict] | None = None, tentative: dict[str, Any] | None = None) -> bool:
+        """Record consecutive chunks ``[(seq, offset_s), ...]`` decoded in one step as processed: every
+        chunk but the last without segments (the cursor stays), the last with the step's result; False
+        if the first is already done (a repeated step).  The whole step is checked before anything is written."""
+        book = self._book
+        state = book.get(sid)
+        seqs = [seq for seq, _ in chunks]
+        if state is None or not chunks or seqs != list(range(state.next_seq, state.next_seq + len(seqs))) \
+                or any(seq not in state.chunks or state.chunks[seq].status != "pending" for seq in seqs):
+            return False
+        for seq, offset_s in chunks[:-1]:
+            book.emit(sid, "chunk_processed", {"seq": seq, "offset_s": offset_s, "cursor": state.asr_cursor,
+                                               "segments": []})
+        seq, offset_s = chunks[-1]
+        return self.commit_chunk(sid, seq, offset_s, cursor, segments, names_delta, None, role_updates, tentative)
+
     def commit_batch(self, sid: str, batch: int, segments: list[dict[str, Any]],
                      names_delta: dict[str, str] | None, role_updates: dict[str, dict] | None = None) -> bool:
         """Record text batch ``batch`` as masked and labelled; False if already done."""

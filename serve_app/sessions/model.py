@@ -128,7 +128,9 @@ class WorkItem:
     version ``note_version``), ``finish``, ``wait`` (a gap within the grace period), ``idle``,
     ``gone`` (no such session: erased).
     ``tail_seqs`` are the processed chunks that hold the uncommitted tail and
-    ``context_s`` seconds of committed audio before ``cursor`` (ASR context).
+    ``context_s`` seconds of committed audio before ``cursor`` (ASR context);
+    ``more_seqs`` the received chunks right after ``seq`` decoded in the same step
+    (a session that fell behind catches up).
     """
 
     kind: WorkKind
@@ -137,6 +139,7 @@ class WorkItem:
     cursor: float = 0.0
     offset: float = 0.0
     tail_seqs: tuple[int, ...] = ()
+    more_seqs: tuple[int, ...] = ()
     basis: int = 0
     note_version: int = 0
 
@@ -149,15 +152,26 @@ def _tail_seqs(state: SessionState, cursor: float, context_s: float) -> tuple[in
     )
 
 
+def _more_seqs(state: SessionState, first: ChunkInfo, max_step_s: float) -> tuple[int, ...]:
+    """Received chunks right after ``first`` that fit in one step with it (``max_step_s`` of audio)."""
+    more, total = [], first.duration_s
+    while (nxt := state.chunks.get(first.seq + 1 + len(more))) is not None and nxt.status == "pending" \
+            and total + nxt.duration_s <= max_step_s + 1e-6:
+        more.append(nxt.seq)
+        total += nxt.duration_s
+    return tuple(more)
+
+
 def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, notes: bool = True,
-              checks: bool = False, context_s: float = 3.0) -> WorkItem:
+              checks: bool = False, context_s: float = 3.0, max_step_s: float = 0.0) -> WorkItem:
     """The next step for ``state`` at time ``now`` (see :class:`WorkItem`).
 
     With ``notes`` the session finishes only after a final note written from
     its last input revision (or a recorded failure to write one); with
     ``checks`` also only after that note's guardrail checks.  Audio work items
     carry the chunks of ``context_s`` seconds of committed audio before the cursor
-    (``asr.context_s``: the one place that decides it)."""
+    (``asr.context_s``: the one place that decides it), and the waiting chunks after the
+    next one, up to ``max_step_s`` seconds of new audio in all (``asr.max_step_s``)."""
     if state.finished:
         return WorkItem("idle")
     for batch in sorted(state.batches.values(), key=lambda b: b.batch):
@@ -167,7 +181,7 @@ def next_work(state: SessionState, now: float, finish_grace_s: float = 20.0, not
     if chunk is not None and chunk.status == "pending":
         return WorkItem(
             "chunk", seq=chunk.seq, cursor=state.asr_cursor, offset=state.audio_end,
-            tail_seqs=_tail_seqs(state, state.asr_cursor, context_s),
+            tail_seqs=_tail_seqs(state, state.asr_cursor, context_s), more_seqs=_more_seqs(state, chunk, max_step_s),
         )
     if state.finish_requested_at is None:
         return WorkItem("idle")

@@ -33,3 +33,5 @@ class StoreSpec(BaseModel):
     notes: bool = Field(True, description="A session finishes only after its final note.")
     checks: bool = Field(False, description="...and only after that note's guardrail checks.")
     context_s: float = Field(3.0, ge=0, description="Committed audio a chunk's work item carries as ASR context.")
+    max_step_s: float = Field(0.0, ge=0, description="New audio one chunk step may cover: the waiting chunks after "
+                                                     "the next one join its step up to this many seconds.")

@@ -15,8 +15,8 @@ from serve_app.config import AsrConfig
 def _engines():
     from deployments.asr import build_asr_engine
 
-    cfg = AsrConfig()
-    return build_asr_engine(cfg, "/tmp"), build_asr_engine(cfg.model_copy(update={"window_floor_s": None}), "/tmp")
+    cfg = AsrConfig()  # the default: the whole 30 s window, batched decode
+    return build_asr_engine(cfg.model_copy(update={"window_floor_s": 8.0}), "/tmp"), build_asr_engine(cfg, "/tmp")
 
 
 def _words(segments) -> list[str]:
@@ -24,7 +24,7 @@ def _words(segments) -> list[str]:
 
 
 def test_a_batch_of_buffers_gives_each_buffer_its_own_words():
-    windowed, _ = _engines()
+    _, windowed = _engines()  # the default engine
     buffers = [decode_audio(str(DEV / c["wav"])) for c in librispeech_clips()]
     alone = [_words(windowed.transcribe(b)) for b in buffers]
     together = [_words(segs) for segs in windowed.transcribe_batch(buffers)]

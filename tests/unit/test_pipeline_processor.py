@@ -242,3 +242,49 @@ def test_tentative_words_come_after_each_chunk_and_hold_no_raw_phi(tmp_path):
     committed = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
     assert committed == ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "[NAME_1]", "w8"]  # w9 waits for more audio
     assert all(t["data"]["cursor"] <= w["start"] for t in tentative for w in t["data"]["words"])
+
+
+def test_a_session_that_fell_behind_decodes_its_waiting_chunks_together_and_loses_no_word(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False, max_step_s=6.0))
+    client = RecordingStore(store)
+    calls = []
+
+    class CountingAsr(FakeAsr):
+        async def transcribe(self, samples):
+            calls.append(len(samples) / RATE)
+            return await super().transcribe(samples)
+
+    processor = SessionProcessor(client, CountingAsr(), FakePii(), AsrConfig(holdback_s=1.0), PipelineConfig())
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(20)]), seconds=2.0)
+
+    async def behind():
+        for seq in range(len(chunks)):  # all ten chunks arrive before the pipeline gets to them
+            store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
+        assert store.work.next_work(sid).more_seqs == (1, 2)  # 3 x 2 s fit max_step_s
+        while await processor.step(sid):
+            pass
+        store.api.request_finish("a", sid)
+        while await processor.step(sid):
+            pass
+
+    asyncio.run(behind())
+    state = store.api.get_state("a", sid)
+    assert state["status"] == "finished" and state["chunks"]["processed"] == 10
+    assert [w["text"].strip() for s in state["segments"] for w in s["words"]] == [f"w{k}" for k in range(20)]
+    assert len(calls) <= 5  # 4 steps of up to 3 chunks (not 10 of one), then the final flush
+
+
+def test_a_chunk_step_only_takes_consecutive_received_chunks(tmp_path):
+    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False, max_step_s=20.0))
+    sid = store.api.create_session("a")["session_id"]
+    chunks = _chunked(np.zeros(RATE * 12, dtype="<i2"), seconds=2.0)
+    for seq in (0, 1, 2, 4, 5):  # 3 is missing
+        store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
+    item = store.work.next_work(sid)
+    assert (item.seq, item.more_seqs) == (0, (1, 2))
+    assert not store.work.commit_chunks(sid, [(1, 2.0), (2, 4.0)], 0.0, [], None)  # not from the next chunk
+    assert store.work.commit_chunks(sid, [(0, 0.0), (1, 2.0), (2, 4.0)], 5.0, [], None)
+    assert not store.work.commit_chunks(sid, [(0, 0.0), (1, 2.0), (2, 4.0)], 5.0, [], None)  # a repeated step
+    state = store.api.get_state("a", sid)
+    assert state["chunks"]["processed"] == 3 and state["chunks"]["missing"] == [3]
