@@ -53,6 +53,7 @@ class VllmNoteEngine:
         self._tokenizer = self._engine.get_tokenizer()
         self._temperature = temperature
         self._max_model_len = max_model_len
+        self.counts = {"requests": 0, "prompt_tokens": 0, "cached_prompt_tokens": 0}  # prefix-cache hits
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -73,7 +74,12 @@ class VllmNoteEngine:
         async for out in self._engine.generate(TokensPrompt(prompt_token_ids=ids), params,
                                                request_id=uuid.uuid4().hex):
             final = out
-        return final.outputs[0].text if final is not None else ""
+        if final is None:
+            return ""
+        self.counts["requests"] += 1
+        self.counts["prompt_tokens"] += len(ids)
+        self.counts["cached_prompt_tokens"] += final.num_cached_tokens or 0
+        return final.outputs[0].text
 
     async def close(self) -> None:
         self._engine.shutdown()
