@@ -77,13 +77,17 @@ def _run(store, processor, sid, chunks, order) -> None:
     async def run():
         for seq in order:
             store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.5, 1)
-            while await processor.step(sid):
-                pass
+            await _drain(processor, sid)
         store.api.request_finish("a", sid)
-        while await processor.step(sid):
-            pass
+        await _drain(processor, sid)
 
     asyncio.run(run())
+
+
+async def _drain(processor, sid) -> None:
+    """Step ``sid`` until it has nothing left to do now."""
+    while await processor.step(sid):
+        pass
 
 
 def test_a_failing_roles_service_loses_no_segment_and_later_commits_label_them(tmp_path):
@@ -200,12 +204,18 @@ class MaskingPii:
         return out, ({"[NAME_1]": "w7"} if any("w7" in s["text"] for s in segments) else {})
 
 
-def test_a_finished_session_keeps_every_word_committed_and_no_tentative_event(tmp_path):
+def _ten_words_masked(tmp_path):
+    """A store, a processor masking ``w7`` as a name, a session and 2 s chunks of ten one-second words."""
     store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
     processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(), AsrConfig(holdback_s=1.0),
                                  PipelineConfig())
     sid = store.api.create_session("a")["session_id"]
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]), seconds=2.0)
+    return store, processor, sid, chunks
+
+
+def test_a_finished_session_keeps_every_word_committed_and_no_tentative_event(tmp_path):
+    store, processor, sid, chunks = _ten_words_masked(tmp_path)
     _run(store, processor, sid, chunks, range(len(chunks)))
     state = store.api.get_state("a", sid)
     assert state["status"] == "finished"
@@ -216,17 +226,12 @@ def test_a_finished_session_keeps_every_word_committed_and_no_tentative_event(tm
 
 
 def test_tentative_words_come_after_each_chunk_and_hold_no_raw_phi(tmp_path):
-    store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
-    processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(), AsrConfig(holdback_s=1.0),
-                                 PipelineConfig())
-    sid = store.api.create_session("a")["session_id"]
-    chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]), seconds=2.0)
+    store, processor, sid, chunks = _ten_words_masked(tmp_path)
 
     async def stream():
         for seq in range(len(chunks)):
             store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
-            while await processor.step(sid):
-                pass
+            await _drain(processor, sid)
 
     asyncio.run(stream())
     batch = asyncio.run(store.api.wait_events("a", sid, 0, 0.0))["events"]
@@ -262,11 +267,9 @@ def test_a_session_that_fell_behind_decodes_its_waiting_chunks_together_and_lose
         for seq in range(len(chunks)):  # all ten chunks arrive before the pipeline gets to them
             store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
         assert store.work.next_work(sid).more_seqs == (1, 2)  # 3 x 2 s fit max_step_s
-        while await processor.step(sid):
-            pass
+        await _drain(processor, sid)
         store.api.request_finish("a", sid)
-        while await processor.step(sid):
-            pass
+        await _drain(processor, sid)
 
     asyncio.run(behind())
     state = store.api.get_state("a", sid)
