@@ -43,6 +43,7 @@ VARIANTS = {
     "win8_m6": dict(window_floor_s=8.0, window_margin_s=6.0, temperatures=(0.0,), batched=False),
     "win16": dict(window_floor_s=16.0, temperatures=(0.0,), batched=False),
     "pad30_batch": dict(window_floor_s=None, temperatures=(0.0,)),
+    "pad30_seq_t0": dict(window_floor_s=None, temperatures=(0.0,), batched=False),
 }
 
 
