@@ -21,7 +21,8 @@ def build_asr_engine(cfg: AsrConfig, model_cache: str) -> AsrBackend:
     path = resolve_whisper_model(cfg.model, model_cache)
     return FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language, cfg.vad_filter,
                                window_floor_s=cfg.window_floor_s, window_margin_s=cfg.window_margin_s,
-                               temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if cfg.temperature_fallback else (0.0,))
+                               temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if cfg.temperature_fallback else (0.0,),
+                               batched=cfg.batched_decode)
 
 
 @serve.deployment(name="ASR")

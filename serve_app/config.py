@@ -61,10 +61,12 @@ class AsrConfig(_Strict):
         "0.016-0.03 on data/dev (bench.perf.asr_stream), so null (the whole window) is the default.")
     window_margin_s: float = Field(2.0, ge=0.0, le=10.0, description="Seconds of padding encoded after the buffer.")
     temperature_fallback: bool = Field(
-        True, description="faster-whisper's own sequential decode, which re-decodes a doubtful buffer by sampling at "
-        "rising temperatures (up to 6 passes). Off: one greedy/beam pass, and the buffers of several sessions decode "
-        "as one batch; cheaper with several sessions, but chunked WER rose by 0.026 on held-out data/dev "
-        "(bench.perf.asr_stream), so it is on by default.")
+        False, description="Re-decode a doubtful buffer by sampling at rising temperatures (faster-whisper's default, "
+        "up to 6 passes). Off: one greedy/beam pass (chunked WER on held-out data/dev 0.2242 vs 0.2291 with it).")
+    batched_decode: bool = Field(
+        False, description="Decode the buffers of all waiting sessions in one batched pass (one window each, no "
+        "second window) instead of faster-whisper's sequential loop: cheaper with many sessions, but chunked WER "
+        "rose by 0.026 on held-out data/dev (bench.perf.asr_stream). Needs temperature_fallback off.")
     max_batch_size: int = Field(8, ge=1, le=64, description="Buffers (one per session) decoded in one batched call.")
     batch_wait_s: float = Field(
         0.03, ge=0.0, le=1.0, description="How long a buffer waits for others to join its batch.")
@@ -96,6 +98,8 @@ class AsrConfig(_Strict):
         if self.context_s + self.max_tail_s > 28.0:
             raise ValueError("asr.context_s + asr.max_tail_s must leave room for a chunk in Whisper's 30 s window "
                              "(at most 28 s together)")
+        if self.batched_decode and self.temperature_fallback:
+            raise ValueError("asr.batched_decode decodes at one temperature: set asr.temperature_fallback to false")
         if self.context_s + self.max_tail_s + self.max_step_s > 30.0:
             raise ValueError("asr.context_s + asr.max_tail_s + asr.max_step_s must fit Whisper's 30 s window")
         return self

@@ -37,7 +37,10 @@ def test_audio_chunks_out_of_order_come_out_in_order_with_roles_note_and_checks(
     assert all(s["role"] == "patient" and s["role_source"] == "model" for s in state["segments"])
     TypeAdapter(SessionStateDoc).validate_python(state)
     events = _events(alice, sid)
-    assert [e["id"] for e in events] == list(range(1, state["last_event_id"] + 1))
+    ids = [e["id"] for e in events]
+    assert ids == sorted(set(ids)) and ids[0] == 1 and ids[-1] == state["last_event_id"]
+    # a finished session's journal is compacted: only tentative words and replaced drafts leave gaps
+    assert len(ids) >= state["last_event_id"] - state["chunks"]["received"] - state["note_version"]
     for event in events:
         validate_event(event)
     assert events[-1]["type"] == "finished"

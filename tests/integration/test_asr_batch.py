@@ -15,7 +15,7 @@ from serve_app.config import AsrConfig
 def _engines():
     from deployments.asr import build_asr_engine
 
-    cfg = AsrConfig(temperature_fallback=False)  # the batched decode
+    cfg = AsrConfig(batched_decode=True)
     return build_asr_engine(cfg.model_copy(update={"window_floor_s": 8.0}), "/tmp"), build_asr_engine(cfg, "/tmp")
 
 
