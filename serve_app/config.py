@@ -344,8 +344,9 @@ class DeploymentResources(_Strict):
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
     max_queued_requests: int = Field(-1, ge=-1, description="Requests waiting for a replica beyond which "
                                                             "Serve answers 503 at once (-1: no limit).")
-    nice: int = Field(0, ge=0, le=19, description="CPU niceness of the replica's processes (best-effort work "
-                                                  "yields the CPU to live transcription).")
+    nice: int = Field(0, ge=0, le=19, description="CPU niceness of the replica's processes, if above Ray's own "
+                                                  "(workers start at 15): best-effort work yields the CPU to live "
+                                                  "transcription.")
 
 
 def _res(description: str, **values) -> DeploymentResources:
@@ -361,10 +362,10 @@ class ResourcesConfig(_Strict):
     pii: DeploymentResources = _res("PHI masking.", num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = _res("The per-session processor.", num_cpus=0.1, max_ongoing_requests=256)
     notes: DeploymentResources = _res("Note generation (a GPU fraction only where the cluster has one).",
-                                      num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64, nice=10)
+                                      num_cpus=0.05, num_gpus=0.85, max_ongoing_requests=64, nice=19)
     roles: DeploymentResources = _res("Role inference.", num_cpus=0.1, max_ongoing_requests=32)
-    guardrails: DeploymentResources = _res("Note checks.", num_cpus=0.1, max_ongoing_requests=16, nice=10)
-    flywheel: DeploymentResources = _res("Feedback datasets.", num_cpus=0.1, max_ongoing_requests=64, nice=10)
+    guardrails: DeploymentResources = _res("Note checks.", num_cpus=0.1, max_ongoing_requests=16, nice=19)
+    flywheel: DeploymentResources = _res("Feedback datasets.", num_cpus=0.1, max_ongoing_requests=64, nice=19)
 
 
 class AppArgs(_Strict):

@@ -1,5 +1,8 @@
 """CPU priority of a replica: live transcription first, best-effort work after.
 
+Ray already starts every worker process at niceness 15 (``RAY_worker_niceness``), so the live
+stages run at 15 and a best-effort deployment must ask for more (the shipped config: 19, which
+the kernel weighs about 2.4 times lighter than 15).
 ``resources.<deployment>.nice`` (0-19) reaches the replica's process as ``SCRIBE_NICE``
 (:func:`serve_app.placement.deployment_options`); :func:`lower_priority` applies it with
 ``os.nice`` once per process, before any engine starts its worker processes and threads

