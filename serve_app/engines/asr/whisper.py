@@ -106,13 +106,17 @@ class FasterWhisperEngine:
         batch = [np.ascontiguousarray(b, dtype=np.float32) for b in batch]
         if self._batched is not None:
             return self._batched(batch)
-        return [_segments(self._model.transcribe(b, **self._options)[0]) if b.size else [] for b in batch]
+        return [self._sequential(b) for b in batch]
+
+    def _sequential(self, samples: np.ndarray) -> list[AsrSegment]:
+        """faster-whisper's own sequential decode of ``samples`` (seek loop, temperature fallback if set)."""
+        return _segments(self._model.transcribe(samples, **self._options)[0]) if samples.size else []
 
     def _whole_window(self, samples: np.ndarray) -> list[AsrSegment]:
         """faster-whisper's own sequential decode of ``samples`` over the whole 30 s window."""
         window, self._model.window_floor_s = self._model.window_floor_s, None
         try:
-            return _segments(self._model.transcribe(samples, **self._options)[0]) if samples.size else []
+            return self._sequential(samples)
         finally:
             self._model.window_floor_s = window
 
