@@ -29,9 +29,13 @@ def build_asr_engine(cfg: AsrConfig, model_cache: str) -> AsrBackend:
 class ASR:
     """Wraps an :class:`AsrBackend`; the model loads once per replica.
 
-    Concurrent ``transcribe`` calls (one per live session with audio waiting) are
-    gathered by ``serve.batch`` (up to ``asr.max_batch_size``, waiting at most
-    ``asr.batch_wait_s``) and decoded in one engine call (``transcribe_batch``).
+    With ``asr.batched_decode``, concurrent ``transcribe`` calls (one per live session with
+    audio waiting) are gathered by ``serve.batch`` (up to ``asr.max_batch_size``, waiting at
+    most ``asr.batch_wait_s``) and decoded in one engine call (``transcribe_batch``).
+    Without it the engine decodes buffers one after another anyway, so they are taken one
+    at a time, first come first served: each session gets its words back as soon as its own
+    buffer is decoded and masks, labels and commits them while the next buffer decodes
+    (a batch of sequential decodes would hold every session until the last one finished).
 
     ``engine`` (a zero-argument factory) replaces the configured engine: the graph
     test tier runs the real graph with deterministic fakes this way.
@@ -39,7 +43,7 @@ class ASR:
 
     def __init__(self, config: AsrConfig, model_cache: str, engine: Callable[[], AsrBackend] | None = None):
         self._engine = engine() if engine is not None else build_asr_engine(config, model_cache)
-        self._decode.set_max_batch_size(config.max_batch_size)
+        self._decode.set_max_batch_size(config.max_batch_size if config.batched_decode else 1)
         self._decode.set_batch_wait_timeout_s(config.batch_wait_s)
 
     async def ready(self) -> bool:

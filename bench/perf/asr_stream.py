@@ -7,8 +7,9 @@ minus ``context_s`` to the end of the audio received is transcribed, words of th
 context are dropped (:func:`serve_app.engines.asr.streaming.segments_after`) and
 :func:`~serve_app.engines.asr.streaming.decide_commit` picks what to commit; at the end
 the tail is flushed.  Reported per variant and clip set: chunked WER, whole-clip WER,
-and ASR seconds per audio second (each step timed; variants interleaved clip by clip in
-one run so the machine's noise hits all of them).
+ASR seconds per audio second (each step timed; variants interleaved clip by clip in one run so
+the machine's noise hits all of them), and each committed word's commit delay: audio received
+when it was committed minus the word's end, the streaming policy's own latency without compute.
 
 Clip sets, frozen before any setting was chosen: ``tune`` (the 3 real LibriSpeech clips and the
 first synthetic two-voice PriMock57 rendering, 120 s) is where settings were compared;
@@ -44,7 +45,14 @@ VARIANTS = {
     "win16": dict(window_floor_s=16.0, temperatures=(0.0,), batched=False),
     "pad30_batch": dict(window_floor_s=None, temperatures=(0.0,)),
     "pad30_seq_t0": dict(window_floor_s=None, temperatures=(0.0,), batched=False),
+    # the shipped decode, committing word by word once more than max_tail_s is uncommitted (default 8 s)
+    "pad30_tail4": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=4.0),
+    "pad30_tail3": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=3.0),
+    "pad30_tail2": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=2.0),
+    "win8_tail3": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False, max_tail_s=3.0),
 }
+#: variant keys that are streaming settings (AsrConfig fields), not engine arguments
+STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s")
 
 
 def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
@@ -58,9 +66,10 @@ def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
     return {"tune": libri + consult[:1], "held_out": consult[1:]}
 
 
-def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[str, float]:
-    """The committed transcript of ``audio`` streamed in chunks, and the ASR seconds spent."""
-    cursor, words, spent = 0.0, [], 0.0
+def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[str, float, list[float]]:
+    """The committed transcript of ``audio`` streamed in chunks, the ASR seconds spent, and each
+    committed word's commit delay: audio received when it was committed minus its end (no compute)."""
+    cursor, words, spent, delays = 0.0, [], 0.0, []
     duration = len(audio) / RATE
     ends = list(np.arange(chunk_s, duration, chunk_s)) + [duration]
     for k, end in enumerate(ends):
@@ -72,8 +81,9 @@ def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[s
         decision = decide_commit(segments_after(raw, buffer_start, cursor), cursor, end, cfg.holdback_s,
                                  cfg.max_tail_s, final)
         words += [w.text for s in decision.segments for w in s.words]
+        delays += [end - w.end for s in decision.segments for w in s.words]
         cursor = decision.cursor
-    return "".join(words), spent
+    return "".join(words), spent, delays
 
 
 def main() -> None:
@@ -90,29 +100,35 @@ def main() -> None:
     path = resolve_whisper_model(cfg.model, "/tmp")
     names = args.variants.split(",")
     engines = {n: FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language,
-                                      cfg.vad_filter, **VARIANTS[n]) for n in names}
+                                      cfg.vad_filter, **{k: v for k, v in VARIANTS[n].items() if k not in STREAM_KEYS})
+               for n in names}
+    configs = {n: cfg.model_copy(update={k: v for k, v in VARIANTS[n].items() if k in STREAM_KEYS}) for n in names}
     sets = clip_sets()
     report: dict = {"chunk_s": args.chunk_s, "asr": cfg.model_dump(), "variants": {n: VARIANTS[n] for n in names},
                     "sets": {}}
     for set_name in args.sets.split(","):
         clips = sets[set_name]
-        acc = {n: {"refs": [], "chunked": [], "whole": [], "asr_s": 0.0, "audio_s": 0.0} for n in names}
+        acc = {n: {"refs": [], "chunked": [], "whole": [], "asr_s": 0.0, "audio_s": 0.0, "delays": []}
+               for n in names}
         for clip_id, audio, ref in clips:
             for n in names:  # interleaved: noise hits every variant alike
-                hyp, spent = stream(engines[n], audio, cfg, args.chunk_s)
+                hyp, spent, delays = stream(engines[n], audio, configs[n], args.chunk_s)
                 whole = " ".join(s.text for s in engines[n].transcribe(audio))
                 a = acc[n]
                 a["refs"].append(normalise(ref))
                 a["chunked"].append(normalise(hyp))
                 a["whole"].append(normalise(whole))
                 a["asr_s"] += spent
+                a["delays"] += delays
                 a["audio_s"] += len(audio) / RATE
                 print(f"{set_name} {clip_id} {n}: asr {spent:.2f}s for {len(audio) / RATE:.1f}s", flush=True)
         report["sets"][set_name] = {
             n: {"clips": len(clips), "audio_s": round(a["audio_s"], 1),
                 "chunked_wer": round(jiwer.wer(a["refs"], a["chunked"]), 4),
                 "whole_wer": round(jiwer.wer(a["refs"], a["whole"]), 4),
-                "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4)}
+                "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4),
+                "commit_delay_s": {f"p{q}": round(float(np.percentile(a["delays"], q)), 2) for q in (50, 95)}
+                if a["delays"] else {}}
             for n, a in acc.items()}
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / (f"asr_stream_{args.label}.json" if args.label else "asr_stream.json")

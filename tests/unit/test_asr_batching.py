@@ -67,7 +67,7 @@ def _buffer(value: float) -> np.ndarray:
 
 def test_concurrent_buffers_are_decoded_in_one_engine_call_and_each_caller_gets_its_own(loop):
     engine = CountingEngine()
-    asr = _deployment(engine, max_batch_size=8, batch_wait_s=0.05)
+    asr = _deployment(engine, batched_decode=True, max_batch_size=8, batch_wait_s=0.05)
 
     async def run():
         return await asyncio.gather(*(asr.transcribe(_buffer(k)) for k in range(1, 6)))
@@ -79,7 +79,7 @@ def test_concurrent_buffers_are_decoded_in_one_engine_call_and_each_caller_gets_
 
 def test_batches_are_capped_at_max_batch_size(loop):
     engine = CountingEngine()
-    asr = _deployment(engine, max_batch_size=2, batch_wait_s=0.05)
+    asr = _deployment(engine, batched_decode=True, max_batch_size=2, batch_wait_s=0.05)
 
     async def run():
         return await asyncio.gather(*(asr.transcribe(_buffer(k)) for k in range(1, 6)))
@@ -90,7 +90,7 @@ def test_batches_are_capped_at_max_batch_size(loop):
 
 def test_one_bad_buffer_fails_only_its_own_caller(loop):
     engine = CountingEngine()
-    asr = _deployment(engine, max_batch_size=8, batch_wait_s=0.05)
+    asr = _deployment(engine, batched_decode=True, max_batch_size=8, batch_wait_s=0.05)
 
     async def run():
         return await asyncio.gather(asr.transcribe(_buffer(1)), asr.transcribe(_buffer(-1)),
@@ -99,6 +99,25 @@ def test_one_bad_buffer_fails_only_its_own_caller(loop):
     good1, bad, good3 = loop.run_until_complete(run())
     assert good1[0].text == "w1" and good3[0].text == "w3"
     assert isinstance(bad, ValueError)
+
+
+def test_sequential_decoding_takes_buffers_one_at_a_time_and_answers_each_when_done(loop):
+    engine = CountingEngine()
+    asr = _deployment(engine, max_batch_size=8, batch_wait_s=0.05)  # batched_decode off (the default)
+    order: list[tuple[str, int]] = []  # (words, buffers the engine had started on when they came back)
+
+    async def call(k):
+        result = await asr.transcribe(_buffer(k))
+        order.append((result[0].text, len(engine.calls)))
+        return result
+
+    async def run():
+        return await asyncio.gather(*(call(k) for k in range(1, 5)))
+
+    assert [r[0].text for r in loop.run_until_complete(run())] == ["w1", "w2", "w3", "w4"]
+    assert engine.calls == [1, 1, 1, 1]
+    assert [text for text, _ in order] == ["w1", "w2", "w3", "w4"]  # first come, first answered
+    assert order[0][1] < 4  # the first caller had its words before the last buffer was decoded
 
 
 def _padded(content_frames: int, total: int = 3000) -> np.ndarray:
