@@ -45,7 +45,7 @@ VARIANTS = {
     "win16": dict(window_floor_s=16.0, temperatures=(0.0,), batched=False),
     "pad30_batch": dict(window_floor_s=None, temperatures=(0.0,)),
     "pad30_seq_t0": dict(window_floor_s=None, temperatures=(0.0,), batched=False),
-    # the shipped decode, committing word by word once more than max_tail_s is uncommitted (default 8 s until pad30_tail4 was measured, 4 s since)
+    # the shipped decode, committing word by word once more than max_tail_s is uncommitted (was 8 s; 4 s since)
     "pad30_tail4": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=4.0),
     "pad30_tail3": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=3.0),
     "pad30_tail2": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=2.0),
