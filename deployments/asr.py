@@ -22,7 +22,8 @@ def build_asr_engine(cfg: AsrConfig, model_cache: str) -> AsrBackend:
     return FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language, cfg.vad_filter,
                                window_floor_s=cfg.window_floor_s, window_margin_s=cfg.window_margin_s,
                                temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0) if cfg.temperature_fallback else (0.0,),
-                               batched=cfg.batched_decode)
+                               batched=cfg.batched_decode,
+                               num_workers=1 if cfg.batched_decode else cfg.parallel_decodes)
 
 
 @serve.deployment(name="ASR")
@@ -32,10 +33,10 @@ class ASR:
     With ``asr.batched_decode``, concurrent ``transcribe`` calls (one per live session with
     audio waiting) are gathered by ``serve.batch`` (up to ``asr.max_batch_size``, waiting at
     most ``asr.batch_wait_s``) and decoded in one engine call (``transcribe_batch``).
-    Without it the engine decodes buffers one after another anyway, so they are taken one
-    at a time, first come first served: each session gets its words back as soon as its own
-    buffer is decoded and masks, labels and commits them while the next buffer decodes
-    (a batch of sequential decodes would hold every session until the last one finished).
+    Without it buffers are taken first come first served, ``asr.parallel_decodes`` at a time
+    (each on its own CTranslate2 worker): each session gets its words back as soon as its own
+    buffer is decoded and masks, labels and commits them while the next buffers decode (a batch
+    of sequential decodes would hold every session until the last one finished).
 
     ``engine`` (a zero-argument factory) replaces the configured engine: the graph
     test tier runs the real graph with deterministic fakes this way.
@@ -43,7 +44,9 @@ class ASR:
 
     def __init__(self, config: AsrConfig, model_cache: str, engine: Callable[[], AsrBackend] | None = None):
         self._engine = engine() if engine is not None else build_asr_engine(config, model_cache)
-        self._decode.set_max_batch_size(config.max_batch_size if config.batched_decode else 1)
+        self._batched = config.batched_decode
+        self._slots = asyncio.Semaphore(config.parallel_decodes)  # FIFO: waiters are woken in order
+        self._decode.set_max_batch_size(config.max_batch_size)
         self._decode.set_batch_wait_timeout_s(config.batch_wait_s)
 
     async def ready(self) -> bool:
@@ -51,6 +54,9 @@ class ASR:
 
     async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
         """16 kHz mono float32 -> segments with word timings (seconds from sample 0)."""
+        if not self._batched:
+            async with self._slots:
+                return (await asyncio.to_thread(self._engine.transcribe_batch, [samples]))[0]
         result = await self._decode(samples)
         if isinstance(result, Exception):
             raise result

@@ -101,23 +101,47 @@ def test_one_bad_buffer_fails_only_its_own_caller(loop):
     assert isinstance(bad, ValueError)
 
 
-def test_sequential_decoding_takes_buffers_one_at_a_time_and_answers_each_when_done(loop):
-    engine = CountingEngine()
-    asr = _deployment(engine, max_batch_size=8, batch_wait_s=0.05)  # batched_decode off (the default)
-    order: list[tuple[str, int]] = []  # (words, buffers the engine had started on when they came back)
+class SlowEngine(CountingEngine):
+    """Takes 50 ms a buffer and records how many buffers it was decoding at once."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self._lock, self.inside, self.most = threading.Lock(), 0, 0
+
+    def transcribe_batch(self, batch):
+        import time
+
+        with self._lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.05)
+        with self._lock:
+            self.inside -= 1
+        return super().transcribe_batch(batch)
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_sequential_decoding_takes_buffers_first_come_first_served_parallel_at_a_time(loop, parallel):
+    engine = SlowEngine()
+    asr = _deployment(engine, max_batch_size=8, batch_wait_s=0.05, parallel_decodes=parallel)  # not batched
+    answered: list[tuple[str, int]] = []  # (words, buffers the engine had started on when they came back)
 
     async def call(k):
         result = await asr.transcribe(_buffer(k))
-        order.append((result[0].text, len(engine.calls)))
+        answered.append((result[0].text, len(engine.calls)))
         return result
 
     async def run():
-        return await asyncio.gather(*(call(k) for k in range(1, 5)))
+        return await asyncio.gather(*(call(k) for k in range(1, 7)))
 
-    assert [r[0].text for r in loop.run_until_complete(run())] == ["w1", "w2", "w3", "w4"]
-    assert engine.calls == [1, 1, 1, 1]
-    assert [text for text, _ in order] == ["w1", "w2", "w3", "w4"]  # first come, first answered
-    assert order[0][1] < 4  # the first caller had its words before the last buffer was decoded
+    assert [r[0].text for r in loop.run_until_complete(run())] == [f"w{k}" for k in range(1, 7)]
+    assert engine.calls == [1] * 6  # one buffer per engine call, never a batch
+    assert engine.most == parallel  # never more than parallel_decodes at once
+    assert answered[0][1] < 6  # the first caller had its words before the last buffer was decoded
+    if parallel == 1:
+        assert [text for text, _ in answered] == [f"w{k}" for k in range(1, 7)]  # first come, first answered
 
 
 def _padded(content_frames: int, total: int = 3000) -> np.ndarray:

@@ -52,6 +52,8 @@ class FasterWhisperEngine:
             result looks wrong (low log-probability, repetition) by sampling at the next.
         batched: with one temperature, decode through :class:`BatchDecoder` (one pass per
             buffer, several buffers at once); otherwise faster-whisper's sequential loop.
+        num_workers: ``transcribe`` calls that may run at once from different threads
+            (CTranslate2 workers, each with ``cpu_threads`` threads); the sequential loop only.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class FasterWhisperEngine:
         window_margin_s: float = 2.0,
         temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
         batched: bool = True,
+        num_workers: int = 1,
     ):
         from faster_whisper import WhisperModel
 
@@ -80,7 +83,8 @@ class FasterWhisperEngine:
                     features = features[..., :encoder_frames(features, self.window_floor_s, window_margin_s)]
                 return super().encode(np.ascontiguousarray(features))
 
-        self._model = _WindowedWhisper(model_path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+        self._model = _WindowedWhisper(model_path, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                                       num_workers=num_workers)
         self._model.window_floor_s = window_floor_s
         self._options = dict(
             beam_size=beam_size,
