@@ -60,10 +60,11 @@ class AsrConfig(_Strict):
     language: str | None = Field("en", description="Language code, or null to detect.")
     vad_filter: bool = Field(True, description="Skip non-speech with the bundled Silero VAD.")
     window_floor_s: float | None = Field(
-        None, ge=2.0, le=30.0,
-        description="If set, the encoder sees the buffer plus window_margin_s, at least this many seconds, instead "
-        "of Whisper's whole 30 s window of mostly padding: about half the ASR cost, but chunked WER rose by "
-        "0.016-0.03 on data/dev (bench.perf.asr_stream), so null (the whole window) is the default.")
+        12.0, ge=2.0, le=30.0,
+        description="The encoder sees the buffer plus window_margin_s, at least this many seconds, instead of "
+        "Whisper's whole 30 s window of mostly padding (null): 2.5x less ASR work with one thread per decode. "
+        "Chunked WER on data/dev, same run (bench.perf.asr_stream, window_1thread): tune +0.0105, held-out "
+        "-0.0099 against the whole window; on another CPU shorter windows cost +0.02 to +0.03, so measure yours.")
     window_margin_s: float = Field(2.0, ge=0.0, le=10.0, description="Seconds of padding encoded after the buffer.")
     temperature_fallback: bool = Field(
         False, description="Re-decode a doubtful buffer by sampling at rising temperatures (faster-whisper's default, "

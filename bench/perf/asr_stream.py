@@ -50,6 +50,8 @@ VARIANTS = {
     "pad30_tail3": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=3.0),
     "pad30_tail2": dict(window_floor_s=None, temperatures=(0.0,), batched=False, max_tail_s=2.0),
     "win8_tail3": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False, max_tail_s=3.0),
+    "win8_tail4": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False, max_tail_s=4.0),
+    "win12_tail4": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=4.0),
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
 STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s")
