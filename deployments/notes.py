@@ -90,6 +90,11 @@ class Notes:
         await self._warm_up()
         return True
 
+    async def check_health(self) -> None:
+        """Serve's periodic health check: fails when the engine is dead (a crashed vLLM engine core), so
+        Serve stops this replica and starts a new one instead of it answering errors forever."""
+        await self._engine.check_health()
+
     async def write(self, segments: list[PromptSegment], fresh: bool = False) -> WrittenNote:
         """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
         ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""

@@ -221,3 +221,14 @@ def test_the_notes_replica_warms_the_prompt_prefix_once_before_its_first_note():
     assert len(warm) == 1  # one request, however many probes
     shared = warm[0][:-1]  # system + few-shot examples: what every fact prompt starts with
     assert all(p[:-1] == shared for p in engine.prompts[1:]) and len(engine.prompts) > 1
+
+
+def test_the_notes_replica_is_unhealthy_once_its_engine_is_dead():
+    from deployments.notes import Notes as NotesDeployment
+
+    engine = FakeNoteEngine()
+    notes = NotesDeployment.func_or_class(NotesConfig(warm_up=False), "/nonexistent", "cpu", engine=lambda: engine)
+    asyncio.run(notes.check_health())  # a live engine: healthy
+    engine.dead = True  # as vLLM reports once its engine-core process has exited
+    with pytest.raises(RuntimeError, match="engine dead"):
+        asyncio.run(notes.check_health())

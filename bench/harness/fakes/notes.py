@@ -25,6 +25,7 @@ class FakeNoteEngine:
         self.fail = fail
         self.in_flight = 0
         self.max_in_flight = 0
+        self.dead = False  # set to make the engine report itself dead, as a crashed vLLM engine core does
 
     async def complete(self, messages, schema, max_tokens):
         self.requests.append({"messages": messages, "schema": schema, "max_tokens": max_tokens})
@@ -47,6 +48,10 @@ class FakeNoteEngine:
             return json.dumps({"items": items})
         finally:
             self.in_flight -= 1
+
+    async def check_health(self):
+        if self.dead:
+            raise RuntimeError("engine dead")
 
     async def close(self):
         pass

@@ -51,5 +51,9 @@ class OpenAINoteEngine:
         response.raise_for_status()
         return response.json()["choices"][0]["message"].get("content") or ""
 
+    async def check_health(self) -> None:
+        """Nothing to check here: the model runs in another service, whose outage fails requests (and
+        drafts are retried) but is not cured by restarting this replica."""
+
     async def close(self) -> None:
         await self._client.aclose()

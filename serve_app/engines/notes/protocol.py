@@ -21,6 +21,11 @@ class NoteEngine(Protocol):
         """The model's answer to ``messages``, constrained to ``schema`` (JSON text)."""
         ...
 
+    async def check_health(self) -> None:
+        """Raise if this engine can answer no more (its engine process died); the Notes replica's
+        Serve health check calls it, so Serve replaces a replica whose engine is dead."""
+        ...
+
     async def close(self) -> None:
         """Release the engine (processes, connections)."""
         ...

@@ -81,5 +81,10 @@ class VllmNoteEngine:
         self.counts["cached_prompt_tokens"] += final.num_cached_tokens or 0
         return final.outputs[0].text
 
+    async def check_health(self) -> None:
+        """vLLM's own check: raises ``EngineDeadError`` once the engine-core process has died (its
+        client notices the process exit) or the engine stopped running."""
+        await self._engine.check_health()
+
     async def close(self) -> None:
         self._engine.shutdown()
