@@ -99,6 +99,10 @@ class AsrConfig(_Strict):
         "(commit delay p95 7.5 -> 5.2 s on the held-out consultations, chunked WER within 0.004 of 8 s; "
         "bench.perf.asr_stream).",
     )
+    local_agreement: bool = Field(
+        False, description="Also commit the leading words two passes in a row agree on (Machacek et al. 2023), "
+        "instead of waiting for a segment end or a long tail: words commit about one chunk after they are "
+        "heard.")
 
 
     @model_validator(mode="after")

@@ -52,9 +52,11 @@ VARIANTS = {
     "win8_tail3": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False, max_tail_s=3.0),
     "win8_tail4": dict(window_floor_s=8.0, temperatures=(0.0,), batched=False, max_tail_s=4.0),
     "win12_tail4": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=4.0),
+    "win12_tail4_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=4.0,
+                              local_agreement=True),
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
-STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s")
+STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement")
 
 
 def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
@@ -71,7 +73,7 @@ def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
 def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[str, float, list[float]]:
     """The committed transcript of ``audio`` streamed in chunks, the ASR seconds spent, and each
     committed word's commit delay: audio received when it was committed minus its end (no compute)."""
-    cursor, words, spent, delays = 0.0, [], 0.0, []
+    cursor, words, spent, delays, previous = 0.0, [], 0.0, [], None
     duration = len(audio) / RATE
     ends = list(np.arange(chunk_s, duration, chunk_s)) + [duration]
     for k, end in enumerate(ends):
@@ -81,7 +83,8 @@ def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[s
         raw = engine.transcribe(audio[int(buffer_start * RATE):int(end * RATE)])
         spent += time.perf_counter() - t0
         decision = decide_commit(segments_after(raw, buffer_start, cursor), cursor, end, cfg.holdback_s,
-                                 cfg.max_tail_s, final)
+                                 cfg.max_tail_s, final, previous=previous if cfg.local_agreement else None)
+        previous = decision.pending
         words += [w.text for s in decision.segments for w in s.words]
         delays += [end - w.end for s in decision.segments for w in s.words]
         cursor = decision.cursor

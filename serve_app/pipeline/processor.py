@@ -16,7 +16,7 @@ import numpy as np
 
 from serve_app.clients import AsrClient, PiiClient, RolesClient
 from serve_app.config import AsrConfig, PipelineConfig
-from serve_app.engines.asr.protocol import AsrSegment, segment_from_words
+from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
 from serve_app.engines.asr.streaming import decide_commit, segments_after
 from serve_app.engines.audio import TARGET_RATE, decode_audio
 from serve_app.faults import is_infrastructure
@@ -91,11 +91,15 @@ class SessionProcessor:
         # Decoded samples (channels, n) of recent chunks: a chunk is decoded again as
         # left context and tail of the next steps, and chunks never change once stored.
         self._pcm: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        # Each session's last uncommitted words and the cursor they follow (asr.local_agreement): in
+        # memory only; a step that finds none (a restart, another replica) commits by the other rules.
+        self._hypotheses: dict[str, tuple[float, list[Word]]] = {}
 
     def forget(self, sid: str) -> None:
         """Drop ``sid``'s decoded audio from the cache (the session was erased)."""
         for key in [k for k in self._pcm if k[0] == sid]:
             del self._pcm[key]
+        self._hypotheses.pop(sid, None)
 
     def kick(self, sid: str) -> None:
         """Make sure a loop is working on ``sid`` (starts one or asks it to look again)."""
@@ -148,7 +152,7 @@ class SessionProcessor:
             held -= self._pcm.popitem(last=False)[1].nbytes
         return chunks
 
-    async def _transcribe(self, chunks: list[dict], start: float, end: float, final: bool):
+    async def _transcribe(self, sid: str, chunks: list[dict], start: float, end: float, final: bool):
         """Decode ``[start - context, end)`` and decide what to commit after ``start``.
 
         The left context (already committed audio) lets Whisper decode the words
@@ -160,8 +164,13 @@ class SessionProcessor:
         audio = _buffer(chunks, buffer_start)
         raw = await self._asr.transcribe(_mono(audio))
         segments = segments_after(raw, buffer_start, start)
+        before = self._hypotheses.pop(sid, None)
+        previous = before[1] if before is not None and before[0] == start and self._asr_config.local_agreement \
+            else None
         decision = decide_commit(segments, start, end, self._asr_config.holdback_s,
-                                 self._asr_config.max_tail_s, final)
+                                 self._asr_config.max_tail_s, final, previous=previous)
+        if decision.pending and not final:
+            self._hypotheses[sid] = (decision.cursor, list(decision.pending))
         return decision, audio, buffer_start
 
     async def _mask(self, sid: str, segments: list[dict]) -> tuple[list[dict], dict]:
@@ -198,7 +207,7 @@ class SessionProcessor:
                 c["offset_s"], at = at, at + c["duration_s"]
             start = min(item.cursor, offset)
             end = at
-            decision, audio, audio_start = await self._transcribe(chunks, start, end, final=False)
+            decision, audio, audio_start = await self._transcribe(sid, chunks, start, end, final=False)
             committed = [_asr_segment_dict(s) for s in decision.segments]
             pending = [_asr_segment_dict(segment_from_words(decision.pending))] if decision.pending else []
             masked, delta = await self._mask(sid, committed + pending)  # one map: the same placeholders
@@ -216,7 +225,7 @@ class SessionProcessor:
     async def _do_flush(self, sid: str, item: WorkItem) -> None:
         chunks = await self._chunks(sid, list(item.tail_seqs))
         end = chunks[-1]["offset_s"] + chunks[-1]["duration_s"] if chunks else item.cursor
-        decision, audio, audio_start = await self._transcribe(chunks, item.cursor, end, final=True)
+        decision, audio, audio_start = await self._transcribe(sid, chunks, item.cursor, end, final=True)
         masked, delta = await self._mask(sid, [_asr_segment_dict(s) for s in decision.segments])
         labelled, revisions = await self._label(sid, masked, audio, audio_start)
         await self._store.work.commit_flush(sid, labelled, delta, role_updates=revisions)

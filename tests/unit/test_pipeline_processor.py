@@ -291,3 +291,32 @@ def test_a_chunk_step_only_takes_consecutive_received_chunks(tmp_path):
     assert not store.work.commit_chunks(sid, [(0, 0.0), (1, 2.0), (2, 4.0)], 5.0, [], None)  # a repeated step
     state = store.api.get_state("a", sid)
     assert state["chunks"]["processed"] == 3 and state["chunks"]["missing"] == [3]
+
+
+class OneSegmentAsr(FakeAsr):
+    """Hears the same words but as one open segment, as Whisper does mid-sentence."""
+
+    async def transcribe(self, samples):
+        words = [w for seg in await super().transcribe(samples) for w in seg.words]
+        return [AsrSegment(words[0].start, words[-1].end, "", tuple(words))] if words else []
+
+
+def test_with_local_agreement_words_two_passes_agree_on_commit_without_a_segment_end(tmp_path):
+    committed = {}
+    for agree in (False, True):
+        store = SessionStore(DiskJournal(tmp_path / str(agree)), StoreSpec(finish_grace_s=0, notes=False))
+        processor = SessionProcessor(RecordingStore(store), OneSegmentAsr(), FakePii(),
+                                     AsrConfig(holdback_s=1.0, max_tail_s=12.0, local_agreement=agree),
+                                     PipelineConfig())
+        sid = store.api.create_session("a")["session_id"]
+        chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(8)]), seconds=2.0)
+
+        async def stream(store, processor, sid, chunks):
+            for seq in range(3):
+                store.api.put_chunk("a", sid, seq, chunks[seq], "audio/wav", 2.0, 1)
+                await _drain(processor, sid)
+
+        asyncio.run(stream(store, processor, sid, chunks))
+        committed[agree] = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
+    assert committed[False] == []  # one open segment, a short tail: everything waits
+    assert committed[True] == ["w0", "w1", "w2", "w3"]  # heard the same in two passes, before the last second

@@ -63,3 +63,26 @@ def test_every_word_is_pending_when_nothing_can_be_committed_yet():
     nxt = seg((" in", 0.9, 1.2), (" thick", 1.2, 3.0))
     d = decide_commit([tight, nxt], 0.0, 3.5, 1.0, 12, final=False)
     assert d.segments == [] and [w.text for w in d.pending] == [" out", " in", " thick"]
+
+
+def _words(*texts, start=0.0, step=0.5):
+    return [Word(f" {t}", start + i * step, start + i * step + 0.4) for i, t in enumerate(texts)]
+
+
+def test_words_two_passes_agree_on_commit_before_the_segment_ends():
+    before = _words("my", "knee", "hurts")  # the previous pass's uncommitted words
+    now = seg(*[(w.text, w.start, w.end) for w in _words("my", "knee", "hurts", "when", "i", "walk")])
+    alone = decide_commit([now], 0.0, 3.5, 1.0, max_tail_s=12, final=False)
+    assert alone.segments == []  # one long open segment: nothing commits without agreement
+    d = decide_commit([now], 0.0, 3.5, 1.0, max_tail_s=12, final=False, previous=before)
+    assert [w.text for s in d.segments for w in s.words] == [" my", " knee", " hurts"]
+    assert [w.text for w in d.pending] == [" when", " i", " walk"]
+    assert 1.4 <= d.cursor <= 1.5  # between "hurts" and "when"
+
+
+def test_agreement_stops_at_the_first_difference_and_at_the_held_back_tail():
+    now = seg(*[(w.text, w.start, w.end) for w in _words("my", "knee", "hurts", "when", "i", "walk")])
+    d = decide_commit([now], 0.0, 3.5, 1.0, 12, False, previous=_words("My,", "need", "hurts"))
+    assert [w.text for s in d.segments for w in s.words] == [" my"]  # case and punctuation aside, same word
+    d = decide_commit([now], 0.0, 2.0, 1.0, 12, False, previous=_words("my", "knee", "hurts", "when", "i", "walk"))
+    assert all(w.end <= 1.0 for s in d.segments for w in s.words)  # nothing after end - holdback commits

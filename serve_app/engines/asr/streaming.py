@@ -6,9 +6,16 @@ audio received so far may be cut by the chunk boundary, so they are held back
 and decoded again with the next chunk.  Committed words never come back: the
 next buffer starts after the last committed word.  Hence a word straddling a
 boundary is neither lost nor duplicated.
+
+Words commit when Whisper ends a segment before the held-back tail, word by word at
+a pause once the uncommitted tail is longer than ``max_tail_s``, and (with the
+previous pass's uncommitted words given) when two passes in a row agree on them:
+the "local agreement" policy of Machacek et al., *Turning Whisper into Real-Time
+Transcription System* (2023), which commits sooner than waiting for a segment end.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -55,6 +62,7 @@ def decide_commit(
     max_tail_s: float,
     final: bool,
     min_gap_s: float = 0.15,
+    previous: Sequence[Word] | None = None,
 ) -> CommitDecision:
     """Decide what to commit from a buffer's transcription.
 
@@ -67,6 +75,9 @@ def decide_commit(
         final: no more audio will come: commit everything.
         min_gap_s: a cut between committed and held-back words needs at least
             this much silence between them.
+        previous: the words the previous pass decoded after this buffer's ``buffer_start``
+            and did not commit (its ``pending``); the leading words this pass agrees on
+            (same text, ending before the held-back tail) are committed.
     """
     words = [w for seg in segments for w in seg.words]
     if final:
@@ -77,8 +88,31 @@ def decide_commit(
         # a word is starting there.
         return CommitDecision([], max(buffer_start, limit))
     decision = _commit(segments, words, buffer_start, buffer_end, limit, max_tail_s, min_gap_s)
+    if previous:
+        decision = _agree(decision, words, previous, buffer_start, limit)
     committed = sum(len(seg.words) for seg in decision.segments)  # always a prefix of ``words``
     return CommitDecision(decision.segments, decision.cursor, words[committed:])
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^\w']+", "", text.lower())
+
+
+def _agree(decision: CommitDecision, words: list[Word], previous: Sequence[Word], buffer_start: float,
+           limit: float) -> CommitDecision:
+    """``decision`` extended by the words after it that ``previous`` also decoded, in the same
+    order with the same text, that end before ``limit`` (local agreement of two passes)."""
+    done = sum(len(seg.words) for seg in decision.segments)
+    agreed = 0
+    for new, old in zip(words, previous):
+        if _norm(new.text) != _norm(old.text) or new.end > limit:
+            break
+        agreed += 1
+    if agreed <= done:
+        return decision
+    following = words[agreed] if agreed < len(words) else None
+    cursor = _cursor_after(words[agreed - 1].end, following)
+    return CommitDecision([*decision.segments, segment_from_words(words[done:agreed])], max(buffer_start, cursor))
 
 
 def _commit(segments: Sequence[AsrSegment], words: list[Word], buffer_start: float, buffer_end: float,
