@@ -100,9 +100,9 @@ class AsrConfig(_Strict):
         "bench.perf.asr_stream).",
     )
     local_agreement: bool = Field(
-        False, description="Also commit the leading words two passes in a row agree on (Machacek et al. 2023), "
-        "instead of waiting for a segment end or a long tail: words commit about one chunk after they are "
-        "heard.")
+        True, description="Also commit the leading words two passes in a row agree on (Machacek et al. 2023), "
+        "instead of waiting for a segment end or a long tail: commit delay p95 5.35 -> 4.79 s held-out, "
+        "chunked WER tune +0.005, held-out -0.021 (bench.perf.asr_stream, agreement).")
 
 
     @model_validator(mode="after")
