@@ -82,3 +82,35 @@ def test_bad_audio_is_rejected_with_typed_errors(content_type, data, error):
     with pytest.raises(error) as info:
         decode_audio(data, content_type)
     assert info.value.status_code in (415, 422)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_16_khz_pcm_wav_read_without_ffmpeg_gives_ffmpegs_samples(channels, monkeypatch):
+    from serve_app.engines import audio
+
+    data = _encode("WAV", "PCM_16", rate=TARGET_RATE, channels=channels, seconds=2.0)
+    via_ffmpeg = audio._decode_container(data, "wav").samples
+    monkeypatch.setattr(audio, "_decode_container", lambda *a, **k: pytest.fail("FFmpeg was used"))
+    plain = decode_audio(data, "audio/wav").samples
+    assert plain.shape == via_ffmpeg.shape == (channels, 2 * TARGET_RATE) and plain.dtype == np.float32
+    assert np.array_equal(plain, via_ffmpeg)
+
+
+def test_16_khz_pcm_wav_past_the_duration_limit_is_413_without_reading_it_all():
+    from serve_app.errors import PayloadTooLarge
+
+    data = _encode("WAV", "PCM_16", rate=TARGET_RATE, seconds=3.0)
+    assert decode_audio(data, "audio/wav", max_seconds=3.0).duration_s == 3.0
+    with pytest.raises(PayloadTooLarge):
+        decode_audio(data, "audio/wav", max_seconds=2.5)
+
+
+@pytest.mark.parametrize("subtype,rate", [("PCM_16", 44100), ("PCM_24", TARGET_RATE), ("FLOAT", TARGET_RATE)])
+def test_other_wav_still_goes_through_ffmpeg(subtype, rate, monkeypatch):
+    from serve_app.engines import audio
+
+    used = []
+    real = audio._decode_container
+    monkeypatch.setattr(audio, "_decode_container", lambda *a, **k: used.append(1) or real(*a, **k))
+    out = decode_audio(_encode("WAV", subtype, rate=rate), "audio/wav")
+    assert used and out.samples.shape[0] == 1 and abs(out.duration_s - 1.0) < 0.01
