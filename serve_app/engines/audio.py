@@ -14,7 +14,7 @@ costs milliseconds, not gigabytes.
 
 The common case, 16-bit PCM WAV already at 16 kHz (what the page and most clients
 send), is read by the standard library's :mod:`wave` without FFmpeg: the same
-samples, about 40x cheaper than opening an FFmpeg container for a 2 s chunk.
+samples, 0.07 ms instead of 6.6 ms for a 2 s chunk.
 """
 from __future__ import annotations
 

@@ -164,12 +164,11 @@ class SessionProcessor:
         audio = _buffer(chunks, buffer_start)
         raw = await self._asr.transcribe(_mono(audio))
         segments = segments_after(raw, buffer_start, start)
-        before = self._hypotheses.pop(sid, None)
-        previous = before[1] if before is not None and before[0] == start and self._asr_config.local_agreement \
-            else None
-        decision = decide_commit(segments, start, end, self._asr_config.holdback_s,
-                                 self._asr_config.max_tail_s, final, previous=previous)
-        if decision.pending and not final:
+        agree = self._asr_config.local_agreement
+        cursor, previous = self._hypotheses.pop(sid, (None, None))
+        decision = decide_commit(segments, start, end, self._asr_config.holdback_s, self._asr_config.max_tail_s,
+                                 final, previous=previous if cursor == start else None)
+        if agree and decision.pending and not final:  # kept only when the policy uses them
             self._hypotheses[sid] = (decision.cursor, list(decision.pending))
         return decision, audio, buffer_start
 
