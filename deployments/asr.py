@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Callable
 
 import numpy as np
@@ -9,6 +10,8 @@ from ray import serve
 
 from serve_app.config import AsrConfig
 from serve_app.engines.asr.protocol import AsrBackend, AsrSegment
+from serve_app.engines.audio import TARGET_RATE as SAMPLE_RATE
+from serve_app.metrics import record
 
 __all__ = ["ASR", "build_asr_engine"]
 
@@ -56,7 +59,7 @@ class ASR:
         """16 kHz mono float32 -> segments with word timings (seconds from sample 0)."""
         if not self._batched:
             async with self._slots:
-                return (await asyncio.to_thread(self._engine.transcribe_batch, [samples]))[0]
+                return (await asyncio.to_thread(self._timed, [samples]))[0]
         result = await self._decode(samples)
         if isinstance(result, Exception):
             raise result
@@ -67,7 +70,7 @@ class ASR:
         """The buffers waiting together, in one engine call.  If that call fails, each
         buffer is decoded alone, so one bad buffer fails only its own session's chunk."""
         try:
-            return await asyncio.to_thread(self._engine.transcribe_batch, batch)
+            return await asyncio.to_thread(self._timed, batch)
         except Exception:
             if len(batch) == 1:
                 raise
@@ -75,6 +78,17 @@ class ASR:
 
     async def _decode_alone(self, samples: np.ndarray) -> list[AsrSegment] | Exception:
         try:
-            return (await asyncio.to_thread(self._engine.transcribe_batch, [samples]))[0]
+            return (await asyncio.to_thread(self._timed, [samples]))[0]
         except Exception as exc:  # handed to that buffer's caller only
             return exc
+
+    def _timed(self, batch: list[np.ndarray]) -> list[list[AsrSegment]]:
+        """One engine call, measured: its real-time factor and busy seconds (``serve_app.metrics``)."""
+        t0 = time.perf_counter()
+        result = self._engine.transcribe_batch(batch)
+        elapsed = time.perf_counter() - t0
+        audio_s = sum(b.shape[-1] for b in batch) / SAMPLE_RATE
+        record("stage_busy_seconds_total", elapsed, stage="asr")
+        if audio_s > 0:
+            record("asr_real_time_factor", elapsed / audio_s)
+        return result

@@ -12,9 +12,11 @@ from ray import serve
 from flywheel.phi_scan import PhiScanner
 from flywheel.records import Feedback, FlywheelRules
 from flywheel.writer import FlywheelWriter
+from serve_app import log_context
 from serve_app.config import FlywheelConfig, PiiConfig
 from serve_app.contracts import FeedbackSubmission
 from serve_app.engines.pii.engine import PiiEngine
+from serve_app.metrics import record
 from serve_app.priority import lower_priority
 
 __all__ = ["Flywheel", "build_writer"]
@@ -38,6 +40,7 @@ class Flywheel:
     def __init__(self, config: FlywheelConfig, pii_config: PiiConfig, root: str,
                  pii_engine: Callable[[], PiiEngine] | None = None, quarantine_days: float = 30.0):
         lower_priority()
+        log_context.install()  # scribe.flywheel records into this replica's JSON log
         self._cfg = config
         self._quarantine_days = quarantine_days
         scanner = PhiScanner.from_config(pii_config, pii_engine()) if pii_engine is not None else None
@@ -51,7 +54,9 @@ class Flywheel:
 
     async def submit(self, feedback: FeedbackSubmission) -> bool:
         """Durably spool one feedback (already masked); False if its id was already taken."""
-        return await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
+        spooled = await asyncio.to_thread(self._writer.submit, Feedback(**feedback))
+        record("feedback_total", 1 if spooled else 0, outcome="spooled")
+        return spooled
 
     async def erase(self, session: str) -> dict[str, int]:
         """Erase one session (its pseudonym) from spool, datasets and quarantine; rows removed per place."""
@@ -61,9 +66,13 @@ class Flywheel:
     async def publish_now(self) -> int:
         """Publish everything spooled now (tests, ``flywheel`` tools); returns the feedback count."""
         async with self._lock:
-            total = 0
-            while (n := await asyncio.to_thread(self._writer.publish, self._cfg.max_batch)):
-                total += n
+            total, quarantined = 0, self._writer.quarantined_rows
+            try:
+                while (n := await asyncio.to_thread(self._writer.publish, self._cfg.max_batch)):
+                    total += n
+            finally:
+                record("feedback_total", total, outcome="published")
+                record("feedback_total", self._writer.quarantined_rows - quarantined, outcome="quarantined")
             return total
 
     async def pid(self) -> int:

@@ -10,6 +10,7 @@ from serve_app.config import GuardrailsConfig
 from serve_app.contracts import Note, PromptSegment, Warning
 from serve_app.engines.guardrails.engine import GuardrailEngine
 from serve_app.engines.guardrails.protocol import NoteChecker
+from serve_app.metrics import timed
 from serve_app.priority import lower_priority
 
 __all__ = ["Guardrails", "build_guardrail_engine"]
@@ -39,4 +40,8 @@ class Guardrails:
 
     async def check(self, note: Note | None, segments: list[PromptSegment]) -> list[Warning]:
         """Warnings ``{note_item, kind, message, evidence}`` for ``note`` against masked ``segments``."""
-        return await asyncio.to_thread(self._engine.check, note, segments)
+        def run() -> list[Warning]:
+            with timed("guardrails"):
+                return self._engine.check(note, segments)
+
+        return await asyncio.to_thread(run)

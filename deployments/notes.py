@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
 from ray import serve
 
+from serve_app import log_context
 from serve_app.config import NotesConfig
 from serve_app.contracts import PromptSegment, WrittenNote
 from serve_app.engines.notes.orphans import mark_children, reap_orphans
 from serve_app.engines.notes.protocol import NoteEngine
 from serve_app.engines.notes.writer import NoteWriter, WriterSettings
+from serve_app.metrics import record
 from serve_app.priority import lower_priority
 
 __all__ = ["Notes", "build_note_engine"]
@@ -69,6 +72,7 @@ class Notes:
     def __init__(self, config: NotesConfig, model_cache: str, device: str,
                  engine: Callable[[], NoteEngine] | None = None):
         lower_priority()  # before vLLM starts its engine process, which inherits it
+        log_context.install()  # scribe.notes records into this replica's JSON log
         reap_orphans()  # an engine process a killed Notes replica left behind
         mark_children()
         self._engine = engine() if engine is not None else build_note_engine(config, model_cache, device)
@@ -99,7 +103,16 @@ class Notes:
         """``{"note", "stats"}`` for masked ``segments`` (``id``, ``text``, ``role``);
         ``fresh`` ignores rewrites cached from earlier versions (benchmarks)."""
         await self._warm_up()
-        return await self._writer.write(segments, fresh=fresh)
+        t0 = time.perf_counter()
+        written = await self._writer.write(segments, fresh=fresh)
+        elapsed = time.perf_counter() - t0
+        record("note_write_seconds", elapsed)
+        record("stage_busy_seconds_total", elapsed, stage="notes")
+        stats = written.get("stats", {})
+        valid = stats.get("answers_schema_valid", 0)
+        record("note_answers_total", valid, schema_valid="true")
+        record("note_answers_total", stats.get("answers", 0) - valid, schema_valid="false")
+        return written
 
     async def __del__(self):
         try:

@@ -7,7 +7,8 @@ from typing import Any, Callable
 from ray import serve
 
 from serve_app.config import PiiConfig
-from serve_app.engines.pii.engine import PiiEngine, PiiMasker, mask_segments
+from serve_app.engines.pii.engine import MaskResult, PiiEngine, PiiMasker, mask_segments
+from serve_app.metrics import record, timed
 
 __all__ = ["PII"]
 
@@ -26,4 +27,21 @@ class PII:
     async def mask_segments(self, segments: list[dict[str, Any]],
                             names: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Mask segments against the session map; returns (masked, new placeholders)."""
-        return await asyncio.to_thread(mask_segments, self._engine, segments, names)
+        def run() -> tuple[list[dict[str, Any]], dict[str, str]]:
+            with timed("pii"):
+                return mask_segments(_Counted(self._engine), segments, names)
+
+        return await asyncio.to_thread(run)
+
+
+class _Counted:
+    """A masker that counts what it masks by entity type (``scribe_phi_detections_total``; never values)."""
+
+    def __init__(self, masker: PiiMasker):
+        self._masker = masker
+
+    def mask(self, text: str, names: dict[str, str]) -> MaskResult:
+        result = self._masker.mask(text, names)
+        for span in result.spans:
+            record("phi_detections_total", 1, entity_type=span.entity_type)
+        return result

@@ -13,6 +13,7 @@ from serve_app.engines.audio import TARGET_RATE
 from serve_app.engines.roles.engine import RoleEngine, RoleSettings
 from serve_app.engines.roles.protocol import RoleLabeller
 from serve_app.engines.roles.text_model import DEFAULT_MODEL_PATH, RoleTextModel
+from serve_app.metrics import timed
 
 __all__ = ["Roles", "build_role_engine"]
 
@@ -47,8 +48,9 @@ class Roles:
         is the audio the new segments were recognised from, or ``None`` for text.
         """
         def run() -> RoleLabels:
-            segs = [dict(s) for s in new]
-            self._engine.attach_audio(segs, samples, TARGET_RATE, offset_s)
-            return self._engine.label(context, segs, channels)
+            with timed("roles"):
+                segs = [dict(s) for s in new]
+                self._engine.attach_audio(segs, samples, TARGET_RATE, offset_s)
+                return self._engine.label(context, segs, channels)
 
         return await asyncio.to_thread(run)

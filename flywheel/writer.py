@@ -94,6 +94,7 @@ class FlywheelWriter:
         self._lock = lambda: root_lock(self.root)  # shared with `flywheel compact`
         self._guard = threading.Lock()
         self._known: set[str] = set()
+        self.quarantined_rows = 0  # rows routed to the quarantine by this writer (metrics)
         for name in self.root.list("_ledger", ".json"):
             self._known.update(json.loads(self.root.read_bytes(f"_ledger/{name}"))["feedback_ids"])
         self._known.update(n[:-5] for n in self.root.list("_spool", ".json"))
@@ -145,6 +146,7 @@ class FlywheelWriter:
                     if kinds:
                         log.warning("flywheel: a %s row was quarantined (found %s)", dataset, ",".join(kinds))
                         out[("quarantine", day)].append(quarantine_row(row, dataset, kinds, redacted))
+                        self.quarantined_rows += 1
                     else:
                         out[(dataset, day)].append(row)
         return out

@@ -24,10 +24,11 @@ def _free_port() -> int:
 class ServeApp:
     """Handle on the running app: its URL and a way to restart it."""
 
-    def __init__(self, port: int, args: dict, data_dir: Path, engines=None, redis=None):
+    def __init__(self, port: int, args: dict, data_dir: Path, engines=None, redis=None, metrics_port: int = 0):
         self.port, self.args, self.data_dir, self.engines = port, args, data_dir, engines
         self.redis = redis  # a bench.harness.redis_server.RedisServer when the store is on Redis
         self.url = f"http://127.0.0.1:{port}"
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # Ray's Prometheus endpoint
 
     def raw_names(self, sid: str) -> bytes | None:
         """The session's names map as stored at rest (sealed), from whichever backend holds it."""
@@ -55,7 +56,7 @@ class ServeApp:
 
         app = build_app(self.args) if self.engines is None else build_graph(AppArgs.model_validate(self.args),
                                                                              self.engines)
-        serve.run(app, name="scribe", route_prefix="/", blocking=False)
+        serve.run(app, name="scribe", route_prefix="/", blocking=False, logging_config=shipped_logging_config())
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 300) -> None:
@@ -79,6 +80,11 @@ class ServeApp:
         ray.kill(store, no_restart=True)
         self.deploy()
 
+
+
+def shipped_logging_config() -> dict | None:
+    """The application's ``logging_config`` in serve_config.yaml (JSON logs), as ``serve run`` applies it."""
+    return yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0].get("logging_config")
 
 
 def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = False) -> ServeApp:
@@ -115,12 +121,12 @@ def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = F
     args.setdefault("limits", {})["max_open_sessions_per_clinician"] = 100_000
     for key, value in (overrides or {}).items():
         args.setdefault(key, {}).update(value)
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     ray.init(address="local", _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
-             num_cpus=2, include_dashboard=False, namespace="serve",
+             num_cpus=2, include_dashboard=False, namespace="serve", _metrics_export_port=metrics_port,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    app = ServeApp(port, args, tmp / "data", engines, server)
+    app = ServeApp(port, args, tmp / "data", engines, server, metrics_port)
     app.deploy()
     return app
 

@@ -20,6 +20,7 @@ from serve_app.errors import NotFound, PayloadTooLarge, StorageFull
 from serve_app.sessions.catalog import Catalog, entry_of
 from serve_app.sessions.compaction import compact
 from serve_app.sessions.compaction import finished_at as _finished_at
+from serve_app.sessions.event_metrics import EventMetrics
 from serve_app.sessions.idempotency import replay
 from serve_app.sessions.model import SessionState, WorkItem, apply, fold, next_work
 from serve_app.sessions.spec import StoreSpec
@@ -44,10 +45,14 @@ class SessionBook:
             :class:`~serve_app.sessions.redis_journal.RedisJournal`.
         spec: limits and what a session needs before it finishes (see :class:`StoreSpec`).
         clock: seconds since the epoch (injectable for tests).
+        observer: sees every emitted event after it is durable (default: the live-latency metrics,
+            :class:`~serve_app.sessions.event_metrics.EventMetrics`).
     """
 
-    def __init__(self, journal, spec: StoreSpec, clock: Callable[[], float] = time.time):
+    def __init__(self, journal, spec: StoreSpec, clock: Callable[[], float] = time.time,
+                 observer: EventMetrics | None = None):
         self.journal = journal
+        self.observer = observer or EventMetrics()
         self.spec = spec
         self.clock = clock
         self.sessions: dict[str, SessionState] = {}  # the sessions in memory (all active ones)
@@ -217,6 +222,10 @@ class SessionBook:
             raise
         apply(state, event)
         self.events[sid].append(event)
+        try:
+            self.observer(sid, event)
+        except Exception:  # noqa: BLE001 - the event is durable; a metric must not fail its request
+            pass
         if state.finished:
             self._settled.pop(sid, None)
             if self._is_active(state):
@@ -276,6 +285,7 @@ class SessionBook:
         self._put_entry(sid, None)
         self._evict(sid)
         self._unindex_requests(sid)
+        self.observer.forget(sid)
         self._wake(sid)
 
     async def wait_change(self, sid: str, timeout_s: float) -> None:
