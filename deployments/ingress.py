@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from ray import serve
 
 from deployments.session_store import connect_store
+from serve_app import log_context
 from serve_app.audit import AuditLog
 from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
@@ -68,6 +69,7 @@ class Ingress:
         checks = {"SessionStore": self._store.ping, **{name: part.ready for name, part in parts.items()}}
         key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         pseudonyms = Pseudonymizer.from_secret(key, args.pseudonym_key_path)
+        log_context.install(lambda sid: pseudonyms.id("session", sid))
         recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client, pseudonyms, provenance(args.app))
         audit = AuditLog(settings.audit_log_path(), lambda sid: pseudonyms.id("session", sid))
         store = self._store

@@ -14,12 +14,15 @@ from pydantic import BaseModel, ConfigDict
 from ray import serve
 
 from deployments.session_store import connect_store
+from serve_app import log_context
 from serve_app.clients import AsrClient, GuardrailsClient, NotesClient, PiiClient, RolesClient
 from serve_app.config import AsrConfig, NotesConfig, PipelineConfig, RetentionConfig
+from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.pipeline.note_checks import NoteChecks
 from serve_app.pipeline.note_updater import NoteUpdater
 from serve_app.pipeline.processor import SessionProcessor
 from serve_app.sessions.spec import StoreSpec
+from serve_app.settings import Settings
 
 __all__ = ["Pipeline", "PipelineArgs"]
 
@@ -36,6 +39,7 @@ class PipelineArgs(BaseModel):
     notes: NotesConfig
     store: StoreSpec
     retention: RetentionConfig = RetentionConfig()
+    pseudonym_key_path: str | None = None  # the session pseudonym in log records (SCRIBE_PSEUDONYM_KEY first)
 
 
 @serve.deployment(name="Pipeline")
@@ -44,6 +48,10 @@ class Pipeline:
 
     async def __init__(self, asr, pii, notes, roles, guardrails, args: PipelineArgs):
         self._config = args.pipeline
+        settings = Settings()
+        key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+        pseudonyms = Pseudonymizer.from_secret(key, args.pseudonym_key_path)
+        log_context.install(lambda sid: pseudonyms.id("session", sid))
         self._store = connect_store(args.store)
         self._checks = NoteChecks(self._store, GuardrailsClient(guardrails)) if args.store.checks else None
         self._notes = NoteUpdater(self._store, NotesClient(notes), args.notes, checks=self._checks) \

@@ -115,7 +115,8 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
                                                                                          engines.guardrails)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
         asr, pii, notes, roles, guardrails,
-        PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store, retention=cfg.retention))
+        PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store, retention=cfg.retention,
+                     pseudonym_key_path=key_path))
     flywheel_root = cfg.flywheel.root or str(data_dir / "flywheel")
     flywheel = Flywheel.options(**deployment_options(res.flywheel, gpus)).bind(
         cfg.flywheel, cfg.pii, flywheel_root, engines.pii, cfg.retention.quarantine_days)

@@ -345,10 +345,29 @@ class UiConfig(_Strict):
     max_upload: str = Field("100mb", description="Largest recording the page accepts for upload (Gradio size).")
 
 
+class Autoscaling(_Strict):
+    """Serve's ``autoscaling_config`` for one deployment: replicas follow the requests in flight."""
+
+    min_replicas: int = Field(1, ge=1, description="Replicas kept however quiet (live audio never waits for a "
+                                                   "cold start).")
+    max_replicas: int = Field(4, ge=1, description="Replicas at most.")
+    target_ongoing_requests: float = Field(2.0, gt=0, description="Requests in flight per replica that Serve "
+                                                                  "aims for: more adds replicas, fewer removes them.")
+    upscale_delay_s: float = Field(10.0, ge=0, description="Load above target this long before adding a replica.")
+    downscale_delay_s: float = Field(120.0, ge=0, description="Load below target this long before removing one.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Autoscaling":
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("autoscaling.max_replicas must be >= min_replicas")
+        return self
+
+
 class DeploymentResources(_Strict):
     """Serve resources for one deployment (fractions so the graph fits on 2 cores)."""
 
-    num_replicas: int = Field(1, ge=1, description="Replicas of this deployment.")
+    num_replicas: int = Field(1, ge=1, description="Replicas of this deployment (ignored with autoscaling).")
+    autoscaling: Autoscaling | None = Field(None, description="Scale replicas with load (null: num_replicas).")
     num_cpus: float = Field(0.25, ge=0, description="Logical CPUs reserved per replica.")
     num_gpus: float = Field(
         0.0, ge=0, le=1, description="GPU fraction per replica, requested only if the cluster has a GPU.",
@@ -356,6 +375,8 @@ class DeploymentResources(_Strict):
     max_ongoing_requests: int = Field(64, ge=1, description="Requests a replica accepts at once.")
     max_queued_requests: int = Field(-1, ge=-1, description="Requests waiting for a replica beyond which "
                                                             "Serve answers 503 at once (-1: no limit).")
+    retry_after_s: float | None = Field(None, ge=0, description="With max_queued_requests: the Retry-After "
+                                                                "(seconds) of Serve's back-pressure 503.")
     nice: int = Field(0, ge=0, le=19, description="CPU niceness of the replica's processes, if above Ray's own "
                                                   "(workers start at 15): best-effort work yields the CPU to live "
                                                   "transcription.")
@@ -369,7 +390,7 @@ class ResourcesConfig(_Strict):
     """Serve resources per deployment (fractional CPUs so the graph fits on 2 cores)."""
 
     ingress: DeploymentResources = _res("The HTTP ingress.", num_cpus=0.1, max_ongoing_requests=256,
-                                        max_queued_requests=512)
+                                        max_queued_requests=512, retry_after_s=2.0)
     asr: DeploymentResources = _res("Speech recognition.", num_cpus=0.5, max_ongoing_requests=16)
     pii: DeploymentResources = _res("PHI masking.", num_cpus=0.25, max_ongoing_requests=32)
     pipeline: DeploymentResources = _res("The per-session processor.", num_cpus=0.1, max_ongoing_requests=256)

@@ -34,7 +34,9 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
 
     ``res.num_gpus`` is the GPU fraction the deployment would use; it is
     requested only when the cluster has at least that much GPU.  ``res.nice`` reaches the
-    replica as ``SCRIBE_NICE`` (:func:`serve_app.priority.lower_priority`).
+    replica as ``SCRIBE_NICE`` (:func:`serve_app.priority.lower_priority`).  ``res.autoscaling``
+    becomes Serve's ``autoscaling_config`` (instead of a fixed ``num_replicas``); a bounded queue
+    (``max_queued_requests``) with ``retry_after_s`` answers back-pressure 503s with ``Retry-After``.
     """
     actor_options: dict[str, Any] = {"num_cpus": res.num_cpus}
     if gets_gpu(res, gpus_available):
@@ -42,12 +44,18 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
     env = {**(env_vars or {}), **({NICE_ENV: str(res.nice)} if res.nice else {})}
     if env:
         actor_options["runtime_env"] = {"env_vars": env}
-    return {
-        "num_replicas": res.num_replicas,
+    options: dict[str, Any] = {
         "max_ongoing_requests": res.max_ongoing_requests,
         "max_queued_requests": res.max_queued_requests,
         "ray_actor_options": actor_options,
     }
+    if res.autoscaling is not None:
+        options["autoscaling_config"] = res.autoscaling.model_dump()
+    else:
+        options["num_replicas"] = res.num_replicas
+    if res.max_queued_requests != -1 and res.retry_after_s is not None:
+        options["backpressure_config"] = {"status_code": 503, "retry_after_s": res.retry_after_s}
+    return options
 
 
 def auto_threads_bind(cpu_count: int) -> str:

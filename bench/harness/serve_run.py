@@ -22,10 +22,19 @@ TOKEN = "e2e-clinician-token-123456"
 class ServeRun:
     """`serve run` of the shipped config on a free port, with its own home, data dir and tokens."""
 
-    def __init__(self, tmp: Path, extra_tokens: dict[str, str] | None = None):
+    def __init__(self, tmp: Path, extra_tokens: dict[str, str] | None = None, args: dict | None = None,
+                 tls: tuple[Path, Path] | None = None):
+        """``args`` are merged into the application's args (section by section); ``tls`` is a
+        (certificate, key) pair the proxy serves HTTPS with (``http_options.ssl_certfile/ssl_keyfile``)."""
         self.port = _free_port()
         config = yaml.safe_load((ROOT / "serve_config.yaml").read_text())
         config["http_options"]["port"] = self.port
+        for key, value in (args or {}).items():
+            config["applications"][0]["args"].setdefault(key, {}).update(value)
+        self.verify: str | bool = True
+        if tls is not None:
+            config["http_options"].update(ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]))
+            self.verify = str(tls[0])
         self.config_path = tmp / "serve_config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         tokens = ",".join(f"{c}:{t}" for c, t in {"e2e": TOKEN, **(extra_tokens or {})}.items())
@@ -34,7 +43,7 @@ class ServeRun:
                     "RAY_USAGE_STATS_ENABLED": "0"}
         self.log = open(tmp / "serve.log", "ab")
         self.proc = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.token = TOKEN
 
     def start(self, timeout: float = 300) -> float:
@@ -44,7 +53,7 @@ class ServeRun:
                                      stdout=self.log, stderr=self.log, start_new_session=True)
         while time.monotonic() - began < timeout:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=3).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=3, verify=self.verify).status_code == 200:
                     return time.monotonic() - began
             except httpx.HTTPError:
                 pass

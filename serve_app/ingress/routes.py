@@ -32,6 +32,7 @@ from serve_app.ingress.schemas import (
 )
 from serve_app.ingress.service import ScribeService
 from serve_app.ingress.streams import StreamSlots
+from serve_app.log_context import SessionLogMiddleware
 
 __all__ = ["create_api", "read_body"]
 
@@ -194,6 +195,7 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
                   openapi_url=None, responses=ERROR_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(RequestDeadline, timeout_s=service.limits.request_timeout_s)
+    app.add_middleware(SessionLogMiddleware)
 
     def clinician(authorization: str | None = Header(None)) -> str:
         return auth.clinician(authorization)

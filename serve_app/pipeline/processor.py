@@ -115,6 +115,8 @@ class SessionProcessor:
         if action is None:  # wait, idle
             return False
         await action(sid, item)
+        if item.kind in ("final_note", "final_checks", "finish"):  # JSON logs carry the session's pseudonym
+            log.info("session step done: %s", item.kind)
         if item.kind in ("batch", "chunk", "flush") and self._notes is not None:
             self._notes.kick(sid)
         return True

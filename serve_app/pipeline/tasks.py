@@ -15,6 +15,8 @@ import contextlib
 import logging
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
+from serve_app.log_context import enter_session
+
 __all__ = ["PerSessionTasks", "Attempts", "SessionLocks"]
 
 
@@ -48,6 +50,7 @@ class PerSessionTasks:
         return len(self._tasks)
 
     async def _run(self, sid: str) -> None:
+        enter_session(sid)  # this task's log records are about sid (its pseudonym)
         try:
             while True:
                 self._again.discard(sid)

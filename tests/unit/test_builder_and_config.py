@@ -151,3 +151,28 @@ def test_auto_bind_leaves_core_0_to_serving_and_live_transcription():
     from serve_app.placement import auto_threads_bind
 
     assert [auto_threads_bind(n) for n in (1, 2, 4, 16)] == ["0", "1", "1-3", "1-15"]
+
+
+def test_autoscaling_and_back_pressure_become_serve_options_serve_accepts():
+    from ray import serve
+
+    from serve_app.config import Autoscaling
+
+    res = DeploymentResources(num_cpus=0.25, max_queued_requests=32, retry_after_s=3,
+                              autoscaling=Autoscaling(min_replicas=1, max_replicas=3, target_ongoing_requests=2))
+    opts = deployment_options(res, gpus_available=0)
+    assert "num_replicas" not in opts
+    assert opts["autoscaling_config"]["max_replicas"] == 3
+    assert opts["backpressure_config"] == {"status_code": 503, "retry_after_s": 3}
+
+    @serve.deployment
+    class Probe:
+        pass
+
+    config = Probe.options(**opts)._deployment_config  # Serve's own validation of every option
+    assert config.autoscaling_config.max_replicas == 3 and config.max_queued_requests == 32
+    assert config.backpressure_config.retry_after_s == 3
+    fixed = deployment_options(DeploymentResources(num_replicas=2), gpus_available=0)
+    assert fixed["num_replicas"] == 2 and "autoscaling_config" not in fixed and "backpressure_config" not in fixed
+    with pytest.raises(ValueError):
+        Autoscaling(min_replicas=3, max_replicas=2)
