@@ -12,6 +12,7 @@ from serve_app.engines.guardrails.engine import GuardrailEngine
 from serve_app.engines.guardrails.protocol import NoteChecker
 from serve_app.metrics import timed
 from serve_app.priority import lower_priority
+from serve_app.tunables import TUNABLE, applied
 
 __all__ = ["Guardrails", "build_guardrail_engine"]
 
@@ -33,7 +34,20 @@ class Guardrails:
 
     def __init__(self, config: GuardrailsConfig, engine: Callable[[], NoteChecker] | None = None):
         lower_priority()
+        self._config = config
         self._engine = engine() if engine is not None else build_guardrail_engine(config)
+
+    def reconfigure(self, user_config: dict) -> None:
+        """Serve's ``user_config``: the thresholds of :data:`serve_app.tunables.TUNABLE` ["guardrails"],
+        applied to the live engine (no model reload)."""
+        self._config = applied(self._config, "guardrails", user_config)
+        tune = getattr(self._engine, "tune", None)
+        if tune is not None:
+            tune(**{k: getattr(self._config, k) for k in TUNABLE["guardrails"]})
+
+    async def thresholds(self) -> dict:
+        """The thresholds in force (ops, tests)."""
+        return {k: getattr(self._config, k) for k in TUNABLE["guardrails"]}
 
     async def ready(self) -> bool:
         return True

@@ -9,6 +9,7 @@ from ray import serve
 from serve_app.config import PiiConfig
 from serve_app.engines.pii.engine import MaskResult, PiiEngine, PiiMasker, mask_segments
 from serve_app.metrics import record, timed
+from serve_app.tunables import applied
 
 __all__ = ["PII"]
 
@@ -19,7 +20,19 @@ class PII:
     (``engine``, a zero-argument factory, replaces them in the graph test tier)."""
 
     def __init__(self, config: PiiConfig, engine: Callable[[], PiiMasker] | None = None):
+        self._config = config
         self._engine = engine() if engine is not None else PiiEngine.from_config(config)
+
+    def reconfigure(self, user_config: dict) -> None:
+        """Serve's ``user_config``: ``score_threshold`` applied to the live engine (no model reload)."""
+        self._config = applied(self._config, "pii", user_config)
+        tune = getattr(self._engine, "tune", None)
+        if tune is not None:
+            tune(score_threshold=self._config.score_threshold)
+
+    async def thresholds(self) -> dict:
+        """The thresholds in force (ops, tests)."""
+        return {"score_threshold": self._config.score_threshold}
 
     async def ready(self) -> bool:
         return True

@@ -38,6 +38,7 @@ from serve_app.placement import cluster_gpus, deployment_options, notes_placemen
 from serve_app.sealing import ensure_key_file
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
+from serve_app.tunables import split
 
 __all__ = ["build_app", "build_graph", "store_spec", "EngineFactories"]
 
@@ -101,7 +102,8 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
     store = store_spec(cfg, data_dir, str(data_key_path))
 
     asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr, str(model_cache), engines.asr)
-    pii = PII.options(**deployment_options(res.pii, gpus)).bind(cfg.pii, engines.pii)
+    pii_cfg, pii_tunables = split(cfg.pii, "pii")  # thresholds go as user_config: retuned without a restart
+    pii = PII.options(**deployment_options(res.pii, gpus), user_config=pii_tunables).bind(pii_cfg, engines.pii)
     roles = Roles.options(**deployment_options(res.roles, gpus)).bind(cfg.roles, engines.roles) \
         if cfg.roles.enabled else None
     notes = None
@@ -111,8 +113,9 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
         log.info("Notes on %s (backend %s)", device, cfg.notes.backend)
     guardrails = None
     if store.checks:
-        guardrails = Guardrails.options(**deployment_options(res.guardrails, gpus)).bind(cfg.guardrails,
-                                                                                         engines.guardrails)
+        checks_cfg, checks_tunables = split(cfg.guardrails, "guardrails")
+        guardrails = Guardrails.options(**deployment_options(res.guardrails, gpus),
+                                        user_config=checks_tunables).bind(checks_cfg, engines.guardrails)
     pipeline = Pipeline.options(**deployment_options(res.pipeline, gpus)).bind(
         asr, pii, notes, roles, guardrails,
         PipelineArgs(asr=cfg.asr, pipeline=cfg.pipeline, notes=cfg.notes, store=store, retention=cfg.retention,

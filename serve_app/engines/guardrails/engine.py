@@ -41,6 +41,14 @@ class GuardrailEngine:
     def __init__(self, support: SupportBackend):
         self._support = support
 
+    def tune(self, **thresholds: float) -> dict[str, float]:
+        """Set the support backend's thresholds it has (``support_min``, ``top_k``, ``entail_min``...);
+        returns the ones applied (a running replica's ``reconfigure``)."""
+        applied = {k: v for k, v in thresholds.items() if hasattr(self._support, k)}
+        for key, value in applied.items():
+            setattr(self._support, key, value)
+        return applied
+
     def check(self, note: dict[str, Any] | None, segments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         warnings = [_warning(None, "injection", "This part of the transcript reads like an instruction to the "
                                                 "note model; it was kept out of the note.", [sid])

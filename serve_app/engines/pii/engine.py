@@ -144,6 +144,11 @@ class PiiEngine:
             self._analyzer.registry.add_recognizer(recognizer)
         self._max_age = mask_ages_over
 
+    def tune(self, score_threshold: float) -> dict[str, float]:
+        """Set the minimum Presidio score to mask (a running replica's ``reconfigure``)."""
+        self._threshold = score_threshold
+        return {"score_threshold": score_threshold}
+
     @classmethod
     def from_config(cls, cfg) -> "PiiEngine":
         """Build from a :class:`serve_app.config.PiiConfig` (the one place its fields are read)."""
