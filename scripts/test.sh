@@ -20,6 +20,7 @@ tier() {
 }
 tier unit 600
 tier graph 600
+tier cluster 600
 tier integration 1500
 tier e2e 1800
 ray stop --force >/dev/null 2>&1 || true

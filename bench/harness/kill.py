@@ -20,7 +20,8 @@ import httpx
 
 from bench.harness.fakes.asr import encoded_wav
 
-__all__ = ["StreamingLoad", "kill", "recovery_s", "replica_names", "run_kills", "SessionRecord", "TARGETS"]
+__all__ = ["StreamingLoad", "kill", "recovery_s", "replica_names", "run_kills", "SessionRecord", "TARGETS",
+           "published_feedback", "assert_nothing_lost"]
 
 #: every part the kill test kills, in order: the store actor, Redis, one replica of each deployment, the app
 TARGETS = ("store", "redis", "Ingress", "Pipeline", "ASR", "PII", "Roles", "Notes", "Guardrails", "Flywheel", "app")
@@ -198,3 +199,36 @@ def run_kills(serve_app, targets=TARGETS, streams: int = 3, chunks: int = 6) -> 
         row["answers_5xx"] = sorted({f"{e['status']} {e['what']}" for e in load.server_errors
                                      if row["at"] <= e["at"] < end})
     return load, table
+
+
+def published_feedback(data_dir) -> list[str]:
+    """Every feedback id row in the flywheel's feedback dataset under ``data_dir`` (duplicates kept)."""
+    import pyarrow.dataset as pads
+
+    path = data_dir / "flywheel" / "feedback"
+    files = [str(p) for p in path.rglob("*.parquet") if not any(x.startswith(("_", ".")) for x in p.parts[-2:])]
+    if not files:
+        return []
+    return pads.dataset(files, format="parquet").to_table(columns=["feedback_id"]).column("feedback_id").to_pylist()
+
+
+def assert_nothing_lost(load: StreamingLoad, data_dir, client, timeout_s: float = 60) -> None:
+    """After ``load.stop()``: no stream gave up; every session finished with every acknowledged chunk
+    in its transcript exactly once, in order (the fake ASR's ``w1..wN``); every acknowledged feedback
+    is in the feedback dataset exactly once.  ``client``: a :class:`bench.harness.client.ScribeClient`."""
+    assert load.failures == []
+    chunks = load.chunks
+    expected_words = [f"w{i}" for i in range(1, 2 * chunks + 1)]
+    for record in load.sessions:
+        assert record.finished and sorted(record.acked) == list(range(chunks))
+        state = client.state(record.sid)
+        assert state["status"] == "finished"
+        assert state["chunks"]["received"] == state["chunks"]["processed"] == chunks
+        assert state["chunks"]["failed"] == [] and state["chunks"]["missing"] == []
+        assert client.transcript(state).split() == expected_words, record.sid
+    acked = [s.feedback_id for s in load.sessions if s.feedback_id]
+    deadline = time.monotonic() + timeout_s
+    while set(acked) - set(published_feedback(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    rows = published_feedback(data_dir)
+    assert all(rows.count(fid) == 1 for fid in acked), "a feedback is missing or published twice"

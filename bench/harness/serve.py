@@ -87,18 +87,11 @@ def shipped_logging_config() -> dict | None:
     return yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0].get("logging_config")
 
 
-def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = False) -> ServeApp:
-    """Local Ray in a private temp dir, Serve on a free loopback port, the app from
-    serve_config.yaml's args (plus ``overrides``), two clinicians' tokens.
+def prepare_app(overrides: dict | None = None, redis: bool = False) -> tuple[Path, dict, object]:
+    """A private temp dir, the environment the app reads (tokens, data dir, ``REDIS_URL`` when ``redis``:
+    a real ``redis-server`` started here) and serve_config.yaml's args plus ``overrides``.
 
-    With ``redis`` the session store is on a real ``redis-server`` started here (``REDIS_URL``),
-    blobs under the data dir; ``app.redis`` is that server (kill and restart it in kill tests).
-
-    ``engines`` (:class:`serve_app.app.EngineFactories`) replaces real engines with fakes;
-    the checkout is put on the replicas' ``PYTHONPATH`` so they can import them."""
-    import ray
-    from ray import serve
-
+    Returns ``(tmp, args, redis_server or None)``.  Set before Ray starts: its workers inherit it."""
     tmp = Path(tempfile.mkdtemp(prefix="scribe-it-"))
     os.environ["SCRIBE_API_TOKENS"] = ",".join(f"{c}:{t}" for c, t in TOKENS.items())
     os.environ["SCRIBE_DATA_DIR"] = str(tmp / "data")
@@ -121,6 +114,22 @@ def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = F
     args.setdefault("limits", {})["max_open_sessions_per_clinician"] = 100_000
     for key, value in (overrides or {}).items():
         args.setdefault(key, {}).update(value)
+    return tmp, args, server
+
+
+def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = False) -> ServeApp:
+    """Local Ray in a private temp dir, Serve on a free loopback port, the app from
+    serve_config.yaml's args (plus ``overrides``), two clinicians' tokens.
+
+    With ``redis`` the session store is on a real ``redis-server`` started here (``REDIS_URL``),
+    blobs under the data dir; ``app.redis`` is that server (kill and restart it in kill tests).
+
+    ``engines`` (:class:`serve_app.app.EngineFactories`) replaces real engines with fakes;
+    the checkout is put on the replicas' ``PYTHONPATH`` so they can import them."""
+    import ray
+    from ray import serve
+
+    tmp, args, server = prepare_app(overrides, redis)
     port, metrics_port = _free_port(), _free_port()
     ray.init(address="local", _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
              num_cpus=2, include_dashboard=False, namespace="serve", _metrics_export_port=metrics_port,

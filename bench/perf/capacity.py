@@ -143,10 +143,39 @@ def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
     return commit_lat, first_lat
 
 
-async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.0) -> dict:
+STAGES = ("asr", "pii", "roles", "notes", "guardrails")
+
+
+async def _metrics(url: str | None, settle_s: float = 12.0) -> dict | None:
+    """The app's counters once Ray has exported them (it does every few seconds)."""
+    if url is None:
+        return None
+    from bench.harness.metrics import scrape
+
+    await asyncio.sleep(settle_s)
+    return (await asyncio.to_thread(scrape, url))[1]
+
+
+def stage_cost(before: dict | None, after: dict | None) -> dict | None:
+    """Busy seconds of each stage per minute of audio received, from the app's own metrics."""
+    if before is None or after is None:
+        return None
+    from bench.harness.metrics import total
+
+    audio = total(after, "ray_scribe_audio_seconds_total") - total(before, "ray_scribe_audio_seconds_total")
+    if audio <= 0:
+        return None
+    busy = {s: total(after, "ray_scribe_stage_busy_seconds_total", stage=s)
+            - total(before, "ray_scribe_stage_busy_seconds_total", stage=s) for s in STAGES}
+    return {"audio_s": round(audio, 1), **{s: round(60 * b / audio, 2) for s, b in busy.items()}}
+
+
+async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.0,
+                metrics_url: str | None = None) -> dict:
     limits = httpx.Limits(max_connections=4 * n + 8)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits,
                                  headers={"Authorization": f"Bearer {TOKENS['alice']}"}) as http:
+        counters0 = await _metrics(metrics_url)
         sids = [(await http.post("/v1/sessions", json={})).json()["session_id"] for _ in range(n)]
         events = {sid: [] for sid in sids}
         done = {sid: asyncio.Event() for sid in sids}
@@ -168,6 +197,7 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
             pass
         for task in readers:
             task.cancel()
+        counters1 = await _metrics(metrics_url)
     lags, commit_lat, first_lat, note_s = [], [], [], []
     for sid, evs in events.items():
         recv = {e["data"]["seq"]: e["ts"] for e in evs if e["type"] == "chunk_received"}
@@ -190,6 +220,7 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
             "cpu_busy_machine": machine,  # every process, the bench's own readers and speakers included
             "cpu_share_other": round(sum(v for v, _ in others), 3),  # processes of no stage (kernel threads, Ray's
             "cpu_share_other_top": [[name, v] for v, name in others[:4]],  # dashboard and log monitor, CI, ...)
+            "stage_busy_s_per_audio_min": stage_cost(counters0, counters1),  # from ray_scribe_* metrics
             "finish_to_final_note_s": {"n": len(note_s), "p50": round(float(np.median(note_s)), 1) if note_s else None,
                                        "max": round(max(note_s), 1) if note_s else None}}
 
@@ -207,7 +238,7 @@ def main() -> None:
     try:
         asyncio.run(level(app.url, 1, 8.0))  # warm-up (model caches, first note)
         for n in (int(x) for x in args.levels.split(",")):
-            row = asyncio.run(level(app.url, n, args.seconds, args.finish_timeout))
+            row = asyncio.run(level(app.url, n, args.seconds, args.finish_timeout, app.metrics_url))
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:

@@ -5,31 +5,11 @@ from __future__ import annotations
 
 import time
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from bench.harness.data import DEV, librispeech_clips, wav_chunks
+from bench.harness.metrics import scrape as _scrape
+from bench.harness.metrics import total as _total
 
 PLANTED = "Ottoline Vanterpool"
-
-
-def _scrape(url: str) -> tuple[str, dict[tuple[str, tuple], float]]:
-    """The endpoint's text and ``(sample name, sorted non-Ray labels) -> value`` summed over workers."""
-    text = httpx.get(url, timeout=10).text
-    out: dict[tuple[str, tuple], float] = {}
-    for family in text_string_to_metric_families(text):
-        if not family.name.startswith("ray_scribe_"):
-            continue
-        for s in family.samples:
-            labels = tuple(sorted((k, v) for k, v in s.labels.items()
-                                  if k in ("kind", "stage", "schema_valid", "entity_type", "outcome", "deployment")))
-            out[(s.name, labels)] = out.get((s.name, labels), 0.0) + s.value
-    return text, out
-
-
-def _total(samples: dict, name: str, **labels: str) -> float:
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
 EXPECTED = {  # sample -> labels that must grow during the test

@@ -55,3 +55,19 @@ def encoded_wav(first: int, seconds: int) -> bytes:
         w.setframerate(RATE)
         w.writeframes(encoded_samples(first, seconds).tobytes())
     return buf.getvalue()
+
+
+class SlowFakeAsr(FakeAsr):
+    """:class:`FakeAsr` whose every decode takes ``decode_s`` of wall time (a sleep: it costs no CPU),
+    so a test or bench can load the ASR deployment as a real model would without the machine's CPU
+    being what limits it (the autoscaling bench)."""
+
+    def __init__(self, decode_s: float = 1.0):
+        super().__init__()
+        self.decode_s = decode_s
+
+    def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
+        import time
+
+        time.sleep(self.decode_s)
+        return super().transcribe(samples)
