@@ -143,7 +143,7 @@ def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
     return commit_lat, first_lat
 
 
-STAGES = ("asr", "pii", "roles", "notes", "guardrails")
+COST_STAGES = ("asr", "pii", "roles", "notes", "guardrails")  # the app's stage_busy_seconds_total tags
 
 
 async def _metrics(url: str | None, settle_s: float = 12.0) -> dict | None:
@@ -166,7 +166,7 @@ def stage_cost(before: dict | None, after: dict | None) -> dict | None:
     if audio <= 0:
         return None
     busy = {s: total(after, "ray_scribe_stage_busy_seconds_total", stage=s)
-            - total(before, "ray_scribe_stage_busy_seconds_total", stage=s) for s in STAGES}
+            - total(before, "ray_scribe_stage_busy_seconds_total", stage=s) for s in COST_STAGES}
     return {"audio_s": round(audio, 1), **{s: round(60 * b / audio, 2) for s, b in busy.items()}}
 
 
