@@ -7,6 +7,7 @@ cluster runs one per node (``proxy_location: EveryNode``).
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections import defaultdict
@@ -37,15 +38,33 @@ class ClusterApp(ServeApp):
         self.cluster.remove_node(node, allow_graceful=False)
 
     @staticmethod
-    def placement() -> dict[str, dict[str, int]]:
-        """deployment -> node id -> live replicas there (read from the GCS's actor table)."""
+    def alive_nodes() -> set[str]:
+        """Node ids the GCS still reports alive (a killed node stays alive until its health checks fail)."""
         import ray
 
+        return {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+
+    def wait_node_dead(self, node, timeout_s: float = 120) -> float:
+        """Seconds until the GCS marks ``node`` dead (raises past ``timeout_s``)."""
+        t0 = time.monotonic()
+        while node.node_id in self.alive_nodes():
+            if time.monotonic() - t0 > timeout_s:
+                raise AssertionError(f"node {node.node_id} still alive after {timeout_s} s")
+            time.sleep(0.5)
+        return time.monotonic() - t0
+
+    @staticmethod
+    def placement() -> dict[str, dict[str, int]]:
+        """deployment -> node id -> live replicas there (read from the GCS's actor and node tables)."""
+        import ray
+
+        alive = ClusterApp.alive_nodes()
         out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for actor in ray._private.state.actors().values():
             name = actor.get("Name") or ""
-            if actor.get("State") == "ALIVE" and name.startswith("SERVE_REPLICA::scribe#"):
-                out[name.split("#")[1]][actor["Address"]["NodeID"]] += 1
+            node = actor["Address"]["NodeID"]
+            if actor.get("State") == "ALIVE" and node in alive and name.startswith("SERVE_REPLICA::scribe#"):
+                out[name.split("#")[1]][node] += 1
         return {d: dict(nodes) for d, nodes in out.items()}
 
     @staticmethod
@@ -76,6 +95,8 @@ def start_cluster_app(overrides: dict | None = None, engines=None, head_cpus: fl
     from ray.cluster_utils import Cluster
 
     tmp, args, server = prepare_app(overrides, redis=True)
+    # Cluster writes the head's address under Ray's default temp dir, which a fresh machine lacks
+    os.makedirs(os.path.dirname(ray._private.utils.get_ray_address_file(None)), exist_ok=True)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": head_cpus, "include_dashboard": False,
         "temp_dir": tempfile.mkdtemp(prefix="ray", dir="/tmp")})
