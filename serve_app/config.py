@@ -369,6 +369,10 @@ class DeploymentResources(_Strict):
     num_replicas: int = Field(1, ge=1, description="Replicas of this deployment (ignored with autoscaling).")
     autoscaling: Autoscaling | None = Field(None, description="Scale replicas with load (null: num_replicas).")
     num_cpus: float = Field(0.25, ge=0, description="Logical CPUs reserved per replica.")
+    max_replicas_per_node: int | None = Field(
+        None, ge=1, description="At most this many replicas on one node (null: no limit): spreads a stage "
+                                "over nodes, and when a node is lost its replicas wait for a node with room "
+                                "instead of crowding out the survivors' other deployments.")
     num_gpus: float = Field(
         0.0, ge=0, le=1, description="GPU fraction per replica, requested only if the cluster has a GPU.",
     )

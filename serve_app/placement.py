@@ -36,7 +36,8 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
     requested only when the cluster has at least that much GPU.  ``res.nice`` reaches the
     replica as ``SCRIBE_NICE`` (:func:`serve_app.priority.lower_priority`).  ``res.autoscaling``
     becomes Serve's ``autoscaling_config`` (instead of a fixed ``num_replicas``); a bounded queue
-    (``max_queued_requests``) with ``retry_after_s`` answers back-pressure 503s with ``Retry-After``.
+    (``max_queued_requests``) with ``retry_after_s`` answers back-pressure 503s with ``Retry-After``;
+    ``max_replicas_per_node`` caps one deployment's replicas per node.
     """
     actor_options: dict[str, Any] = {"num_cpus": res.num_cpus}
     if gets_gpu(res, gpus_available):
@@ -49,6 +50,8 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
         "max_queued_requests": res.max_queued_requests,
         "ray_actor_options": actor_options,
     }
+    if res.max_replicas_per_node is not None:
+        options["max_replicas_per_node"] = res.max_replicas_per_node
     if res.autoscaling is not None:
         options["autoscaling_config"] = res.autoscaling.model_dump()
     else:

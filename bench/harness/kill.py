@@ -170,12 +170,14 @@ def recovery_s(url: str, token: str, since: float, timeout_s: float = 300) -> fl
                          headers={"Idempotency-Key": f"probe-{uuid.uuid4().hex}"}).json()["session_id"]
         load._call(http, "PUT", f"/v1/sessions/{sid}/audio/0", {202}, content=encoded_wav(1, 2),
                    headers={"Content-Type": "audio/wav"})
-        deadline = time.monotonic() + timeout_s
+        deadline, state = time.monotonic() + timeout_s, {}
         while time.monotonic() < deadline:
-            if load._call(http, "GET", f"/v1/sessions/{sid}", {200}).json()["chunks"]["processed"] == 1:
+            state = load._call(http, "GET", f"/v1/sessions/{sid}", {200}).json()
+            if state["chunks"]["processed"] == 1:
                 return time.monotonic() - since
             time.sleep(0.1)
-    raise AssertionError("the app did not recover")
+    raise AssertionError(f"the app did not recover: the probe session's chunks stayed {state.get('chunks')}, "
+                         f"status {state.get('status')!r}")
 
 
 def run_kills(serve_app, targets=TARGETS, streams: int = 3, chunks: int = 6) -> tuple[StreamingLoad, list[dict]]:

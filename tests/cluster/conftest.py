@@ -7,8 +7,10 @@ import pytest
 from bench.harness.cluster import start_cluster_app, stop_cluster_app
 from bench.harness.fakes.graph import ARGS, FAKES
 
-#: two replicas of each CPU stage, so Serve spreads them over both nodes
-SPREAD = {"resources": {stage: {"num_replicas": 2} for stage in ("asr", "pii", "roles", "guardrails")}}
+#: two replicas of each CPU stage, one per node: when the worker dies its replicas wait for a new node
+#: instead of taking the head's room from the ingress or pipeline replicas that must move there
+SPREAD = {"resources": {stage: {"num_replicas": 2, "max_replicas_per_node": 1}
+                        for stage in ("asr", "pii", "roles", "guardrails")}}
 
 
 @pytest.fixture(scope="session")

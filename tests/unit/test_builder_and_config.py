@@ -174,5 +174,10 @@ def test_autoscaling_and_back_pressure_become_serve_options_serve_accepts():
     assert config.backpressure_config.retry_after_s == 3
     fixed = deployment_options(DeploymentResources(num_replicas=2), gpus_available=0)
     assert fixed["num_replicas"] == 2 and "autoscaling_config" not in fixed and "backpressure_config" not in fixed
+    assert "max_replicas_per_node" not in fixed
+    spread = Probe.options(**deployment_options(DeploymentResources(num_replicas=2, max_replicas_per_node=1), 0))
+    assert spread._replica_config.max_replicas_per_node == 1
+    with pytest.raises(ValueError):
+        DeploymentResources(max_replicas_per_node=0)
     with pytest.raises(ValueError):
         Autoscaling(min_replicas=3, max_replicas=2)
