@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -146,11 +147,22 @@ def test_a_clinician_records_reviews_and_exports_a_consultation(app, chromium):
     page.screenshot(path=str(Path(os.environ.get("SCRIBE_SCREENSHOTS", "/tmp")) / "ui-reviewed.png"),
                     full_page=True)
 
-    # the edit reaches the flywheel datasets, masked
-    root = app["data"] / "flywheel"
-    rows = _wait(lambda: [r for r in _rows(root, "feedback") if r.get("action") == "edit"], 120)
-    assert rows and PLANTED_NAME not in json.dumps(rows, default=str)
-    assert _wait(lambda: _rows(root, "sft"), 60)
+    # the edit reaches the flywheel, masked: in the datasets, or in the quarantine when the writer's
+    # second PHI net flags something else in the row (a cut last word of the recording alone on its line,
+    # "luster.", reads to philter as an unknown proper noun); never with the planted PHI
+    root, quarantine = app["data"] / "flywheel", app["data"] / "flywheel-quarantine"
+
+    def edit_rows():
+        published = [r for r in _rows(root, "feedback") if r.get("action") == "edit"]
+        held = [r for r in _rows(quarantine, "quarantine") if r["dataset"] == "feedback"]
+        return published + held
+    rows = _wait(edit_rows, 120)
+    assert PLANTED_NAME not in json.dumps(rows, default=str) and PLANTED_PHONE not in json.dumps(rows, default=str)
+    for held in (r for r in rows if "entity_types" in r):
+        assert not {"PERSON", "PHONE_NUMBER"} & set(held["entity_types"]), held["entity_types"]
+        assert re.search(r"\[PERSON_\d+\] \[PHONE_\d+\] to return", held["row"])  # masked before the writer
+    if not any("entity_types" in r for r in rows):
+        assert _wait(lambda: _rows(root, "sft"), 60)
 
     # FHIR export: parses, validates, names restored
     page.get_by_text("Export the note").click()
