@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WhisperX in its own virtualenv (opt-in: about 6 GB, mostly torch 2.8's CUDA build and its
+# WhisperX in its own virtualenv (opt-in: 7.7 GB measured here, mostly torch 2.8's CUDA build and its
 # NVIDIA libraries; WhisperX pins torch 2.8 and transformers<5, which cannot share the
 # project's environment with vLLM).  Records what the install cost in $WHISPERX_VENV/install.json.
 # Used by `make bench-whisperx` (bench/perf/whisperx_compare.py); not part of `make test`.

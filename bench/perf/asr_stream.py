@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import jiwer
 import numpy as np
@@ -59,15 +60,20 @@ VARIANTS = {
 STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement")
 
 
+def clip_paths() -> dict[str, list[tuple[str, Path, str]]]:
+    """The frozen clip sets: (id, audio file, reference text) per set."""
+    libri = [(c["id"], DEV / c["wav"], c["reference"]) for c in librispeech_clips()]
+    consult = [(ref.name.replace(".synth.ref.txt", ""), ref.with_name(ref.name.replace(".ref.txt", ".flac")),
+                ref.read_text()) for ref in sorted((DEV / "consultation_audio").glob("*.synth.ref.txt"))]
+    return {"tune": libri + consult[:1], "held_out": consult[1:]}
+
+
 def clip_sets() -> dict[str, list[tuple[str, np.ndarray, str]]]:
+    """:func:`clip_paths` with the audio decoded (16 kHz mono float32)."""
     from faster_whisper import decode_audio
 
-    libri = [(c["id"], decode_audio(str(DEV / c["wav"])), c["reference"]) for c in librispeech_clips()]
-    consult = []
-    for ref in sorted((DEV / "consultation_audio").glob("*.synth.ref.txt")):
-        name = ref.name.replace(".synth.ref.txt", "")
-        consult.append((name, decode_audio(str(ref.with_name(f"{name}.synth.flac"))), ref.read_text()))
-    return {"tune": libri + consult[:1], "held_out": consult[1:]}
+    return {name: [(cid, decode_audio(str(path)), ref) for cid, path, ref in clips]
+            for name, clips in clip_paths().items()}
 
 
 def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[str, float, list[float]]:

@@ -32,20 +32,13 @@ from pathlib import Path
 
 import jiwer
 
-from bench.harness.data import DEV, RESULTS, librispeech_clips, normalise
+from bench.harness.data import RESULTS, normalise
+from bench.perf.asr_stream import clip_paths
 from serve_app.config import AsrConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("WHISPERX_VENV", Path.home() / ".cache/clinical-scribe/whisperx-venv"))
 RATE = 16000
-
-
-def clips() -> dict[str, list[tuple[str, Path, str]]]:
-    """(id, audio path, reference) per frozen set."""
-    libri = [(c["id"], DEV / c["wav"], c["reference"]) for c in librispeech_clips()]
-    consult = [(ref.name.replace(".synth.ref.txt", ""), ref.with_name(ref.name.replace(".ref.txt", ".flac")),
-                ref.read_text()) for ref in sorted((DEV / "consultation_audio").glob("*.synth.ref.txt"))]
-    return {"tune": libri + consult[:1], "held_out": consult[1:]}
 
 
 def run_whisperx(model_dir: str, sets: dict, threads: int) -> dict:
@@ -72,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     cfg = AsrConfig()
     model_dir = resolve_whisper_model(cfg.model, "/tmp")
-    sets = clips()
+    sets = clip_paths()
     service = FasterWhisperEngine(model_dir, cfg.compute_type, args.threads, 1, cfg.language, cfg.vad_filter,
                                   window_floor_s=None, temperatures=(0.0,), batched=False)
     batched = BatchedInferencePipeline(WhisperModel(model_dir, device="cpu", compute_type=cfg.compute_type,
