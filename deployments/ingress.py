@@ -20,6 +20,7 @@ from serve_app import log_context
 from serve_app.audit import AuditLog
 from serve_app.clients import AsrClient, DeploymentClient, FlywheelClient, PiiClient, PipelineClient
 from serve_app.config import AppArgs
+from serve_app.front import check_front, haproxy_front, served_tls
 from serve_app.ingress.auth import TokenAuth
 from serve_app.ingress.erasure import Eraser, ErasureLedger
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
@@ -52,6 +53,8 @@ class Ingress:
     """Authenticates, validates and routes requests; answers 202 once a chunk is durable."""
 
     def __init__(self, pipeline, asr, pii, roles, guardrails, flywheel, args: IngressArgs):
+        if haproxy_front():  # never serve a TLS config in plain HTTP
+            check_front(True, served_tls())
         settings = Settings()
         self._auth = TokenAuth.from_secret(settings.tokens_spec(), args.dev_token_path)
         self._store = connect_store(args.store)

@@ -41,6 +41,8 @@ class ServeRun:
         self.env = {**os.environ, "SCRIBE_HOME": str(tmp / "home"), "SCRIBE_DATA_DIR": str(tmp / "data"),
                     "SCRIBE_API_TOKENS": tokens, "RAY_ADDRESS": "local", "HF_HUB_OFFLINE": "1",
                     "RAY_USAGE_STATS_ENABLED": "0"}
+        if tls is not None:  # HAProxy mode serves plain HTTP; TLS is Serve's proxy's (serve_app/front.py)
+            self.env["RAY_SERVE_ENABLE_HA_PROXY"] = "0"
         self.log = open(tmp / "serve.log", "ab")
         self.proc = None
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"

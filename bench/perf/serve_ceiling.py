@@ -1,48 +1,48 @@
 """Bench: the ceiling of Ray Serve's HTTP path on this machine, with nothing of the product in it.
 
-    . scripts/env.sh && python -m bench.perf.serve_ceiling [--direct-ingress]
+    . scripts/env.sh && python -m bench.perf.serve_ceiling [--direct-ingress] [--haproxy] [--label L]
 
 One FastAPI ingress deployment answers ``GET /s`` with a constant 6 KB JSON body (the size of a
 40-segment state document); ``wrk`` (Debian's package; a C load generator, so the client costs
-little CPU) keeps 1, 16 and 64 connections busy for 8 s each and reports p50/p99 and requests/s.
+little CPU) keeps 1, 16 and 64 connections busy for 8 s each and reports p50/p90/p99 and requests/s.
 This is what any route of the app can at best do here: the state-read goal of issue 15 is judged
-against it.  ``--direct-ingress`` sets ``RAY_SERVE_ENABLE_DIRECT_INGRESS=1`` (the replica serves HTTP
-itself on port 30000, no proxy), ``--throughput-optimized`` sets ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``.
+against it; results ``bench/results/serve_ceiling[_<label>].json``.
+
+``--direct-ingress`` sets ``RAY_SERVE_ENABLE_DIRECT_INGRESS=1`` (the replica serves HTTP itself on
+port 30000, no proxy); ``--throughput-optimized`` sets ``RAY_SERVE_THROUGHPUT_OPTIMIZED=1``;
+``--haproxy`` sets ``RAY_SERVE_ENABLE_HA_PROXY=1`` (Serve runs HAProxy on the HTTP port in front of
+direct-ingress replicas).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
-import re
-import shutil
-import subprocess
 import tempfile
+
+from bench.harness.data import RESULTS
+from bench.harness.wrk import require_wrk, run_wrk
 
 BODY = json.dumps({"segments": [{"id": f"s{k}", "text": "x" * 80} for k in range(40)]}).encode()
 
 
 def _wrk(url: str, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", "-d8s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
-        return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 2)
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return {"connections": connections, "p50_ms": ms("50%"), "p99_ms": ms("99%"), "requests_per_s": round(rps)}
+    return asyncio.run(run_wrk(url, connections, 8))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--direct-ingress", action="store_true")
     parser.add_argument("--throughput-optimized", action="store_true")
+    parser.add_argument("--haproxy", action="store_true", help="RAY_SERVE_ENABLE_HA_PROXY=1: HAProxy on the port")
+    parser.add_argument("--label", default="", help="results go to bench/results/serve_ceiling[_<label>].json")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    require_wrk()
     if args.direct_ingress:
         os.environ["RAY_SERVE_ENABLE_DIRECT_INGRESS"] = "1"
+    if args.haproxy:
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
     if args.throughput_optimized:
         os.environ["RAY_SERVE_THROUGHPUT_OPTIMIZED"] = "1"
     os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
@@ -68,8 +68,12 @@ def main() -> None:
     levels = [_wrk(url, n) for n in (1, 16, 64)]
     serve.shutdown()
     ray.shutdown()
-    print(json.dumps({"direct_ingress": args.direct_ingress, "throughput_optimized": args.throughput_optimized,
-                      "levels": levels}, indent=1))
+    result = {"direct_ingress": args.direct_ingress, "haproxy": args.haproxy,
+              "throughput_optimized": args.throughput_optimized, "levels": levels}
+    text = json.dumps(result, indent=1)
+    print(text)
+    name = f"serve_ceiling_{args.label}.json" if args.label else "serve_ceiling.json"
+    (RESULTS / name).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 
 import httpx
@@ -24,6 +25,7 @@ import numpy as np
 
 from bench.harness.data import RESULTS
 from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
+from bench.harness.wrk import require_wrk, run_wrk
 
 CHUNK_S = 2  # seconds of audio per chunk, sent every CHUNK_S (real time)
 SEGMENTS = [{"text": f"Line {k}: the cough started about {k % 7 + 1} days ago and is worse at night.",
@@ -63,20 +65,27 @@ async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list
         await asyncio.sleep(max(0.0, CHUNK_S - (time.perf_counter() - t0)))
 
 
-async def _level(url: str, sid: str, clients: int, writers: int, seconds: float, chunk: bytes) -> dict:
+async def _level(url: str, sid: str, clients: int, writers: int, seconds: float, chunk: bytes,
+                 readers: str = "httpx") -> dict:
+    auth = {"Authorization": f"Bearer {TOKENS['alice']}"}
     limits = httpx.Limits(max_connections=clients + writers + 4)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits,
-                                 headers={"Authorization": f"Bearer {TOKENS['alice']}"}) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=auth) as http:
         until = time.monotonic() + seconds
         reads: list[float] = []
         puts: list[float] = []
         errors: list[int] = []
         t0 = time.perf_counter()
-        await asyncio.gather(*(_reader(http, sid, until, reads, errors) for _ in range(clients)),
-                             *(_writer(http, chunk, until, puts, errors) for _ in range(writers)))
-        wall = time.perf_counter() - t0
-    return {"clients": clients, "writers": writers, "reads_per_s": round(len(reads) / wall, 1),
-            "reads": _pct(reads), "writer_puts": _pct(puts), "errors": sorted(set(errors))}
+        writing = [_writer(http, chunk, until, puts, errors) for _ in range(writers)]
+        if readers == "wrk":
+            result, *_ = await asyncio.gather(run_wrk(f"{url}/v1/sessions/{sid}", clients, seconds, auth), *writing)
+            summary = {"reads_per_s": result["requests_per_s"],
+                       "reads": {k: result[k] for k in ("requests", "p50_ms", "p90_ms", "p99_ms")},
+                       "read_errors": result["errors"]}
+        else:
+            await asyncio.gather(*(_reader(http, sid, until, reads, errors) for _ in range(clients)), *writing)
+            summary = {"reads_per_s": round(len(reads) / (time.perf_counter() - t0), 1), "reads": _pct(reads)}
+    return {"clients": clients, "writers": writers, "readers": readers, **summary,
+            "writer_puts": _pct(puts), "errors": sorted(set(errors))}
 
 
 def main() -> None:
@@ -87,7 +96,16 @@ def main() -> None:
     parser.add_argument("--levels", default="1,16,64")
     parser.add_argument("--label", default="")
     parser.add_argument("--redis", action="store_true", help="the session store on a real redis-server")
+    parser.add_argument("--readers", choices=("httpx", "wrk"), default="httpx",
+                        help="the readers' client: httpx coroutines in this process, or wrk (C, little CPU)")
+    parser.add_argument("--haproxy", action="store_true",
+                        help="RAY_SERVE_ENABLE_HA_PROXY=1: Serve's HAProxy in front of direct-ingress replicas")
+    parser.add_argument("--ingress-replicas", type=int, default=None, help="resources.ingress.num_replicas")
     args = parser.parse_args()
+    if args.readers == "wrk":
+        require_wrk()
+    if args.haproxy:
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
     engines, overrides = None, {"notes": {"enabled": False}}
     if args.engines == "fake":
         from bench.harness.fakes.asr import encoded_wav
@@ -106,6 +124,8 @@ def main() -> None:
             w.setnchannels(1), w.setsampwidth(2), w.setframerate(RATE)
             w.writeframes((tone(float(CHUNK_S)) * 8000).astype(np.int16).tobytes())
         chunk = buf.getvalue()
+    if args.ingress_replicas:
+        overrides = {**overrides, "resources": {"ingress": {"num_replicas": args.ingress_replicas}}}
     app = start_serve_app(overrides, engines=engines, redis=args.redis)
     try:
         http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
@@ -116,11 +136,14 @@ def main() -> None:
             assert time.monotonic() < deadline, "the read session's segments never arrived"
             time.sleep(0.5)
         asyncio.run(_level(app.url, sid, 4, 2, 3.0, chunk))  # warm-up
-        levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk))
+        levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk, args.readers))
                   for n in args.levels.split(",")]
     finally:
         stop_serve_app()
     report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
+              "front": "haproxy" if args.haproxy else "serve_proxy", "readers": args.readers,
+              "ingress_replicas": args.ingress_replicas or 1,
+              "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
               "levels": levels}
     RESULTS.mkdir(exist_ok=True)
     name = f"state_reads_{args.label}.json" if args.label else "state_reads.json"

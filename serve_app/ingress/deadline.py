@@ -10,10 +10,9 @@ deadline on their whole length would cut them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
-__all__ = ["RequestDeadline"]
+__all__ = ["RequestDeadline", "send_request_timeout"]
 
 
 class RequestDeadline:
@@ -25,30 +24,31 @@ class RequestDeadline:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = asyncio.Event()
+        # One timer on this task (no extra tasks per request): cancelled once the answer starts.
+        deadline = asyncio.timeout(self.timeout_s)
+        started = False
 
         async def tracked_send(message):
-            if message["type"] == "http.response.start":
-                started.set()
+            nonlocal started
+            if not started and message["type"] == "http.response.start":
+                started = True
+                deadline.reschedule(None)
             await send(message)
 
-        handler = asyncio.ensure_future(self.app(scope, receive, tracked_send))
-        answered = asyncio.ensure_future(started.wait())
         try:
-            await asyncio.wait({handler, answered}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:  # the client or Serve gave up: so does the handler
-            handler.cancel()
-            raise
-        finally:
-            answered.cancel()
-        if handler.done() or started.is_set():
-            return await handler
-        handler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await handler
-        body = json.dumps({"error": {"code": "request_timeout", "message": "No answer within "
-                                     f"{self.timeout_s:g} s; nothing more will be done for it. Retry."}}).encode()
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+            async with deadline:  # past it the handler is cancelled (its store calls with it)
+                await self.app(scope, receive, tracked_send)
+        except TimeoutError:
+            if started or not deadline.expired():  # a TimeoutError of the handler's own
+                raise
+            await send_request_timeout(send, self.timeout_s)
+
+
+async def send_request_timeout(send, timeout_s: float) -> None:
+    """Answer ``503 request_timeout`` with ``Retry-After`` (no response may have started yet)."""
+    body = json.dumps({"error": {"code": "request_timeout", "message": "No answer within "
+                                 f"{timeout_s:g} s; nothing more will be done for it. Retry."}}).encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -18,7 +18,7 @@ from serve_app.errors import ScribeError
 from serve_app.faults import is_infrastructure
 from serve_app.ingress.schemas import ErrorBody
 
-__all__ = ["install_error_handlers", "ERROR_RESPONSES"]
+__all__ = ["install_error_handlers", "error_response", "ERROR_RESPONSES"]
 
 log = logging.getLogger("scribe.api")
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
@@ -45,6 +45,20 @@ def _scribe_error_response(exc: ScribeError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
+def error_response(exc: BaseException) -> JSONResponse:
+    """The typed answer for an error raised while serving a request (a ``ScribeError`` as it says,
+    also when Ray wrapped it; an infrastructure fault as 503 + ``Retry-After``; anything else 500)."""
+    original = _unwrap(exc)
+    if isinstance(original, ScribeError):
+        return _scribe_error_response(original)
+    name = type(original).__name__
+    if name in _INFRASTRUCTURE or is_infrastructure(original) or is_infrastructure(exc):
+        return _error(503, "unavailable", "A backend service is restarting; retry shortly.",
+                      {"Retry-After": "2"})
+    log.error("unexpected %s while serving a request", name)
+    return _error(500, "internal_error", "Unexpected server error.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScribeError)
     async def scribe_error(_: Request, exc: ScribeError):
@@ -63,15 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception):
-        original = _unwrap(exc)
-        if isinstance(original, ScribeError):
-            return _scribe_error_response(original)
-        name = type(original).__name__
-        if name in _INFRASTRUCTURE or is_infrastructure(original) or is_infrastructure(exc):
-            return _error(503, "unavailable", "A backend service is restarting; retry shortly.",
-                          {"Retry-After": "2"})
-        log.error("unexpected %s while serving a request", name)
-        return _error(500, "internal_error", "Unexpected server error.")
+        return error_response(exc)
 
 
 #: The error body documented for every status a route may answer with.
