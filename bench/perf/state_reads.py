@@ -49,8 +49,10 @@ async def _reader(http: httpx.AsyncClient, sid: str, until: float, lat: list[flo
         lat.append(time.perf_counter() - t0)
 
 
-async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list[float], errors: list[int]) -> None:
+async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list[float], errors: list[int],
+                  delay_s: float = 0.0) -> None:
     sid = (await http.post("/v1/sessions", json={})).json()["session_id"]
+    await asyncio.sleep(delay_s)  # --stagger: consultations do not send their chunks in step
     seq = 0
     while time.monotonic() < until:
         t0 = time.perf_counter()
@@ -66,7 +68,7 @@ async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list
 
 
 async def _level(url: str, sid: str, clients: int, writers: int, seconds: float, chunk: bytes,
-                 readers: str = "httpx") -> dict:
+                 readers: str = "httpx", stagger: bool = False) -> dict:
     auth = {"Authorization": f"Bearer {TOKENS['alice']}"}
     limits = httpx.Limits(max_connections=clients + writers + 4)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=auth) as http:
@@ -75,7 +77,8 @@ async def _level(url: str, sid: str, clients: int, writers: int, seconds: float,
         puts: list[float] = []
         errors: list[int] = []
         t0 = time.perf_counter()
-        writing = [_writer(http, chunk, until, puts, errors) for _ in range(writers)]
+        writing = [_writer(http, chunk, until, puts, errors, k * CHUNK_S / writers if stagger else 0.0)
+                   for k in range(writers)]
         if readers == "wrk":
             result, *_ = await asyncio.gather(run_wrk(f"{url}/v1/sessions/{sid}", clients, seconds, auth), *writing)
             summary = {"reads_per_s": result["requests_per_s"],
@@ -100,6 +103,8 @@ def main() -> None:
                         help="the readers' client: httpx coroutines in this process, or wrk (C, little CPU)")
     parser.add_argument("--haproxy", action="store_true",
                         help="RAY_SERVE_ENABLE_HA_PROXY=1: Serve's HAProxy in front of direct-ingress replicas")
+    parser.add_argument("--stagger", action="store_true",
+                        help="writers start 2 s / writers apart instead of all sending their chunks at once")
     parser.add_argument("--ingress-replicas", type=int, default=None, help="resources.ingress.num_replicas")
     args = parser.parse_args()
     if args.readers == "wrk":
@@ -136,13 +141,14 @@ def main() -> None:
             assert time.monotonic() < deadline, "the read session's segments never arrived"
             time.sleep(0.5)
         asyncio.run(_level(app.url, sid, 4, 2, 3.0, chunk))  # warm-up
-        levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk, args.readers))
+        levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk, args.readers,
+                                      args.stagger))
                   for n in args.levels.split(",")]
     finally:
         stop_serve_app()
     report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
               "front": "haproxy" if args.haproxy else "serve_proxy", "readers": args.readers,
-              "ingress_replicas": args.ingress_replicas or 1,
+              "ingress_replicas": args.ingress_replicas or 1, "writers_staggered": args.stagger,
               "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
               "levels": levels}
     RESULTS.mkdir(exist_ok=True)
