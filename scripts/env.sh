@@ -15,6 +15,15 @@ export RAY_USAGE_STATS_ENABLED=0
 export RAY_SERVE_ENABLE_HA_PROXY="${RAY_SERVE_ENABLE_HA_PROXY:-1}"
 export RAY_SERVE_THROUGHPUT_OPTIMIZED="${RAY_SERVE_THROUGHPUT_OPTIMIZED:-1}"
 export RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE="${RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE:-1}"
+# HAProxy's files in a private directory: Serve's default (/tmp/haproxy-serve) is world-readable and
+# its admin socket (mode 666, level admin) would let any local user re-point the front.
+HAPROXY_DIR="${SCRIBE_HAPROXY_DIR:-/tmp/scribe-haproxy-$(id -u)}"
+mkdir -p -m 700 "$HAPROXY_DIR" && chmod 700 "$HAPROXY_DIR"
+export RAY_SERVE_HAPROXY_CONFIG_FILE_LOC="$HAPROXY_DIR/haproxy.cfg"
+export RAY_SERVE_HAPROXY_SOCKET_PATH="$HAPROXY_DIR/admin.sock"
+export RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH="$HAPROXY_DIR/metrics.sock"
+export RAY_SERVE_HAPROXY_SERVER_STATE_BASE="$HAPROXY_DIR"
+export RAY_SERVE_HAPROXY_SERVER_STATE_FILE="$HAPROXY_DIR/server-state"
 export SCRIBE_HOME="${SCRIBE_HOME:-$PWD/.scribe}"
 export PYTHONUNBUFFERED=1
 # the embedded default starts its own local Ray rather than joining a stale one

@@ -1,6 +1,7 @@
 """Starting the real Serve app in-process (integration tests and the bench share it)."""
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import tempfile
@@ -19,6 +20,12 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def haproxy_ports() -> dict[str, str]:
+    """Free ports for HAProxy's stats page and metrics exporter (Serve's defaults, 8404 and 9101, are
+    fixed: two apps on one machine, a test's and another's, would collide and one HAProxy exit)."""
+    return {"RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()), "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port())}
 
 
 class ServeApp:
@@ -99,6 +106,7 @@ def prepare_app(overrides: dict | None = None, redis: bool = False) -> tuple[Pat
     os.environ["SCRIBE_SSE_PING_S"] = "1"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
+    os.environ.update(haproxy_ports())
     server = None
     if redis:
         from bench.harness.redis_server import RedisServer
@@ -138,6 +146,21 @@ def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = F
     app = ServeApp(port, args, tmp / "data", engines, server, metrics_port)
     app.deploy()
     return app
+
+
+def call_deployment(deployment: str, method: str, *args, timeout_s: float = 120.0, app: str = "scribe"):
+    """``deployment.method(*args)`` from synchronous driver code (tests, benches).
+
+    In Serve's throughput-optimized mode (``scripts/env.sh``) a handle routes on its caller's event
+    loop, so it cannot be used from plain synchronous code: each call gets a fresh handle on a loop
+    of its own."""
+    from ray import serve
+
+    async def call():
+        handle = serve.get_deployment_handle(deployment, app_name=app)
+        return await asyncio.wait_for(getattr(handle, method).remote(*args), timeout_s)
+
+    return asyncio.run(call())
 
 
 def stop_serve_app() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bench.harness.serve import _free_port
+from bench.harness.serve import _free_port, haproxy_ports
 
 __all__ = ["ROOT", "TOKEN", "ServeRun"]
 
@@ -40,7 +40,7 @@ class ServeRun:
         tokens = ",".join(f"{c}:{t}" for c, t in {"e2e": TOKEN, **(extra_tokens or {})}.items())
         self.env = {**os.environ, "SCRIBE_HOME": str(tmp / "home"), "SCRIBE_DATA_DIR": str(tmp / "data"),
                     "SCRIBE_API_TOKENS": tokens, "RAY_ADDRESS": "local", "HF_HUB_OFFLINE": "1",
-                    "RAY_USAGE_STATS_ENABLED": "0"}
+                    "RAY_USAGE_STATS_ENABLED": "0", **haproxy_ports()}
         if tls is not None:  # HAProxy mode serves plain HTTP; TLS is Serve's proxy's (serve_app/front.py)
             self.env["RAY_SERVE_ENABLE_HA_PROXY"] = "0"
         self.log = open(tmp / "serve.log", "ab")

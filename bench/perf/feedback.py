@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 
 from bench.harness.data import RESULTS
-from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
+from bench.harness.serve import TOKENS, call_deployment, start_serve_app, stop_serve_app
 
 OUT = RESULTS
 SEGMENTS = [
@@ -74,8 +74,6 @@ def main() -> None:
     args = parser.parse_args()
     app = start_serve_app()
     try:
-        from ray import serve
-
         http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
         sid = http.post("/v1/sessions", json={}).json()["session_id"]
         http.post(f"/v1/sessions/{sid}/segments", json={"segments": SEGMENTS})
@@ -86,8 +84,7 @@ def main() -> None:
         asyncio.run(_level(app.url, sid, version, 2, 3))  # warm-up
         one = asyncio.run(_level(app.url, sid, version, 1, args.per_client))
         many = asyncio.run(_level(app.url, sid, version, args.clients, args.per_client))
-        handle = serve.get_deployment_handle("Flywheel", app_name="scribe")
-        handle.publish_now.remote().result()  # what the background loop had not yet published
+        call_deployment("Flywheel", "publish_now")  # what the background loop had not yet published
         from flywheel.cli import stats
 
         report = {"one_client": one, "concurrent": many,

@@ -39,7 +39,11 @@ def _sessions(n: int) -> list[list[dict]]:
     return out
 
 
-async def _level(handle, sessions: list[list[dict]]) -> dict:
+async def _level(sessions: list[list[dict]]) -> dict:
+    from ray import serve
+
+    handle = serve.get_deployment_handle("Notes", app_name="scribe")  # on this loop (throughput-optimized mode)
+
     async def one(segs):
         t0 = time.perf_counter()
         result = await handle.write.remote(segs, fresh=True)
@@ -92,7 +96,6 @@ def _first_item(app_url: str, segments: list[dict], interval_s: float = 1.0) -> 
 def main() -> None:
     import argparse
 
-    from ray import serve
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", default="{}", help="JSON overrides of the notes config, e.g. "
@@ -102,10 +105,9 @@ def main() -> None:
     overrides = json.loads(args.notes)
     app = start_serve_app({"notes": overrides} if overrides else None)
     try:
-        handle = serve.get_deployment_handle("Notes", app_name="scribe")
         sessions = _sessions(8)
-        asyncio.run(_level(handle, sessions[:1]))  # warm-up
-        results = {"levels": [asyncio.run(_level(handle, sessions[:n])) for n in (1, 4, 8)]}
+        asyncio.run(_level(sessions[:1]))  # warm-up
+        results = {"levels": [asyncio.run(_level(sessions[:n])) for n in (1, 4, 8)]}
         results["time_to_first_item"] = _first_item(app.url, dialogue_segments(
             json.loads((DEV / "aci_bench.jsonl").read_text().splitlines()[2])["dialogue"]))
     finally:

@@ -42,10 +42,10 @@ def _ray_data(root: Path) -> dict:
     return json.loads(line[len("RESULT "):])
 
 
-def _handle():
-    from ray import serve
+def _flywheel(method: str, timeout_s: float = 120.0):
+    from bench.harness.serve import call_deployment
 
-    return serve.get_deployment_handle("Flywheel", app_name="scribe")
+    return call_deployment("Flywheel", method, timeout_s=timeout_s)
 
 
 def _root(serve_app) -> Path:
@@ -110,7 +110,7 @@ def test_feedback_becomes_datasets_ray_data_reads_without_phi(serve_app, alice, 
     assert alice.http.post(f"/v1/sessions/{sid}/feedback", content=b"{nope").status_code == 400
     assert _post(alice, sid, {"action": "approve", "note_version": version}).status_code == 422
 
-    _handle().publish_now.remote().result()
+    _flywheel("publish_now")
     root = _root(serve_app)
     read = _ray_data(root)
     counts = {name: read[name]["count"] - before[name] for name in ("feedback", "sft", "dpo")}
@@ -135,7 +135,6 @@ def test_a_killed_writer_under_load_loses_and_doubles_nothing(serve_app, noted_s
 
     sid, state = noted_session
     version = state["note_version"]
-    handle = _handle()
     per_client, clients = 8, 16
     acked: list[str] = []
 
@@ -160,7 +159,7 @@ def test_a_killed_writer_under_load_loses_and_doubles_nothing(serve_app, noted_s
                     time.sleep(0.5)
         return ids
 
-    pid = handle.pid.remote().result()
+    pid = _flywheel("pid")
     with cf.ThreadPoolExecutor(clients) as pool:
         futures = [pool.submit(client, c) for c in range(clients)]
         time.sleep(1.5)
@@ -171,13 +170,13 @@ def test_a_killed_writer_under_load_loses_and_doubles_nothing(serve_app, noted_s
     deadline = time.monotonic() + 180
     while True:
         try:
-            if handle.pid.remote().result(timeout_s=10) != pid:
+            if _flywheel("pid", timeout_s=10) != pid:
                 break
         except Exception:
             pass
         assert time.monotonic() < deadline
         time.sleep(1)
-    handle.publish_now.remote().result()
+    _flywheel("publish_now")
     published = [r["feedback_id"] for r in _rows(_root(serve_app), "feedback")]
     for fid in acked:
         assert published.count(fid) == 1, fid

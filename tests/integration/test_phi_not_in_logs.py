@@ -33,7 +33,8 @@ def _texts_at_rest(data_dir: Path) -> list[tuple[Path, str]]:
 
 def test_planted_phi_stays_out_of_logs_journal_datasets_and_files_at_rest(serve_app, alice):
     import ray
-    from ray import serve
+
+    from bench.harness.serve import call_deployment
 
     sid = alice.create_session()
     text = (f"My name is {PLANTED[0]}, call me on {PLANTED[1]} or write to {PLANTED[2]}; "
@@ -62,7 +63,7 @@ def test_planted_phi_stays_out_of_logs_journal_datasets_and_files_at_rest(serve_
         "action": "edit", "note_version": state["note_version"], "note": edited,
         "reason": f"Her sister in {TYPED[2]} says the pain began on {TYPED[3]}."})
     assert reply.status_code == 201, reply.text
-    serve.get_deployment_handle("Flywheel", app_name="scribe").publish_now.remote().result()
+    call_deployment("Flywheel", "publish_now")
 
     time.sleep(2)  # let log monitors flush
     session_dir = Path(ray._private.worker._global_node.get_session_dir_path())
