@@ -5,6 +5,7 @@ import asyncio
 import os
 import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -148,19 +149,30 @@ def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = F
     return app
 
 
+_DRIVER_LOOP: list[asyncio.AbstractEventLoop] = []
+
+
+def _driver_loop() -> asyncio.AbstractEventLoop:
+    if not _DRIVER_LOOP:
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, name="serve-driver-calls", daemon=True).start()
+        _DRIVER_LOOP.append(loop)
+    return _DRIVER_LOOP[0]
+
+
 def call_deployment(deployment: str, method: str, *args, timeout_s: float = 120.0, app: str = "scribe"):
     """``deployment.method(*args)`` from synchronous driver code (tests, benches).
 
-    In Serve's throughput-optimized mode (``scripts/env.sh``) a handle routes on its caller's event
-    loop, so it cannot be used from plain synchronous code: each call gets a fresh handle on a loop
-    of its own."""
-    from ray import serve
+    In Serve's throughput-optimized mode (``scripts/env.sh``) a handle routes on the event loop it is
+    first used on, which must keep running: every call here runs on one loop in a daemon thread that
+    lives as long as the process, with a handle of its own (not Serve's cache, which
+    ``serve.shutdown`` would try to close from the main thread)."""
+    from ray.serve.handle import DeploymentHandle
 
     async def call():
-        handle = serve.get_deployment_handle(deployment, app_name=app)
-        return await asyncio.wait_for(getattr(handle, method).remote(*args), timeout_s)
+        return await getattr(DeploymentHandle(deployment, app), method).remote(*args)
 
-    return asyncio.run(call())
+    return asyncio.run_coroutine_threadsafe(call(), _driver_loop()).result(timeout_s)
 
 
 def stop_serve_app() -> None:
