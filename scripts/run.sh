@@ -8,4 +8,5 @@ mkdir -p "$SCRIBE_HOME"
 if [ -z "${SCRIBE_API_TOKENS:-}" ]; then
   echo "[run] no SCRIBE_API_TOKENS: the development token will be in $SCRIBE_HOME/dev-token"
 fi
+scribe reap-haproxy  # HAProxy a crashed run left on the port (Ray 2.60 does not stop it with the app)
 exec serve run serve_config.yaml

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -96,6 +97,19 @@ def _erasures(args) -> int:
     return 0
 
 
+def _reap_haproxy(args) -> int:
+    from serve_app.front import reap_orphaned_haproxy
+
+    config = os.environ.get("RAY_SERVE_HAPROXY_CONFIG_FILE_LOC")
+    if not config:
+        print("[reap-haproxy] RAY_SERVE_HAPROXY_CONFIG_FILE_LOC is not set (source scripts/env.sh)")
+        return 0
+    reaped = reap_orphaned_haproxy(os.path.dirname(config))
+    if reaped:
+        print(f"[reap-haproxy] killed {len(reaped)} HAProxy process(es) left by a stopped app: {reaped}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scribe")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     keys_sub.add_parser("rotate", help="a fresh key first in the key file").set_defaults(func=_key_rotate)
     keys_sub.add_parser("reseal", help="re-seal every PHI file with the newest key").set_defaults(func=_key_reseal)
     sub.add_parser("erasures", help="erasures still pending").set_defaults(func=_erasures)
+    sub.add_parser("reap-haproxy", help="kill HAProxy processes a stopped app left holding its ports"
+                   ).set_defaults(func=_reap_haproxy)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -8,7 +8,12 @@ expose PHI unencrypted (``docs/operations.md``, "HTTP front").
 """
 from __future__ import annotations
 
-__all__ = ["FrontConfigError", "check_front", "haproxy_front", "served_tls"]
+import os
+import signal
+from pathlib import Path
+from typing import Callable
+
+__all__ = ["FrontConfigError", "check_front", "haproxy_front", "reap_orphaned_haproxy", "served_tls"]
 
 
 class FrontConfigError(RuntimeError):
@@ -39,3 +44,39 @@ def check_front(haproxy: bool, tls: bool) -> None:
             "http_options set ssl_keyfile/ssl_certfile, but RAY_SERVE_ENABLE_HA_PROXY=1 serves plain HTTP: "
             "set RAY_SERVE_ENABLE_HA_PROXY=0 for TLS on Serve's proxy, or terminate TLS in front of HAProxy "
             "and remove the ssl_* options.")
+
+
+def _proc(pid_dir: Path) -> tuple[list[str], int] | None:
+    try:
+        argv = pid_dir.joinpath("cmdline").read_bytes().split(b"\0")
+        stat = pid_dir.joinpath("stat").read_text()
+    except OSError:  # gone meanwhile, or not ours to read
+        return None
+    return [a.decode(errors="replace") for a in argv if a], int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def reap_orphaned_haproxy(directory: str, proc_root: str = "/proc",
+                          kill: Callable[[int], None] = lambda pid: os.kill(pid, signal.SIGKILL)) -> list[int]:
+    """Kill HAProxy processes configured under ``directory`` whose manager is gone; returns their pids.
+
+    Ray 2.60 starts HAProxy as a child of its ``HAProxyManager`` actor but does not take it down with
+    the actor: after a crash (and even after ``ray.shutdown()``) the HAProxy keeps the app's port, and
+    the next start's HAProxy cannot bind it.  A live one's parent is the manager; anything else
+    running a config from our private directory is a leftover.
+    """
+    root, prefix, reaped = Path(proc_root), os.path.join(directory, ""), []
+    for pid_dir in root.iterdir():
+        if not pid_dir.name.isdigit() or (found := _proc(pid_dir)) is None:
+            continue
+        argv, ppid = found
+        if not argv or os.path.basename(argv[0]) != "haproxy":
+            continue
+        config = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else ""
+        if not config.startswith(prefix):
+            continue
+        parent = _proc(root / str(ppid))
+        if parent is not None and parent[0] and parent[0][0].startswith("ray::HAProxyManager"):
+            continue
+        kill(int(pid_dir.name))
+        reaped.append(int(pid_dir.name))
+    return reaped

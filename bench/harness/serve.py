@@ -29,6 +29,14 @@ def haproxy_ports() -> dict[str, str]:
     return {"RAY_SERVE_HAPROXY_STATS_PORT": str(_free_port()), "RAY_SERVE_HAPROXY_METRICS_PORT": str(_free_port())}
 
 
+def reap_orphaned_haproxy_here() -> list[int]:
+    """``scribe reap-haproxy`` for this environment's HAProxy directory (nothing without HAProxy mode)."""
+    from serve_app.front import reap_orphaned_haproxy
+
+    config = os.environ.get("RAY_SERVE_HAPROXY_CONFIG_FILE_LOC")
+    return reap_orphaned_haproxy(os.path.dirname(config)) if config else []
+
+
 class ServeApp:
     """Handle on the running app: its URL and a way to restart it."""
 
@@ -108,6 +116,7 @@ def prepare_app(overrides: dict | None = None, redis: bool = False) -> tuple[Pat
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("RAY_SERVE_QUEUE_LENGTH_RESPONSE_DEADLINE_S", "1.0")
     os.environ.update(haproxy_ports())
+    reap_orphaned_haproxy_here()
     server = None
     if redis:
         from bench.harness.redis_server import RedisServer

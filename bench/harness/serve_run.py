@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bench.harness.serve import _free_port, haproxy_ports
+from bench.harness.serve import _free_port, haproxy_ports, reap_orphaned_haproxy_here
 
 __all__ = ["ROOT", "TOKEN", "ServeRun"]
 
@@ -50,6 +50,7 @@ class ServeRun:
 
     def start(self, timeout: float = 300) -> float:
         began = time.monotonic()
+        reap_orphaned_haproxy_here()  # a killed run's HAProxy still holds the port (as scripts/run.sh does)
         serve_bin = str(Path(sys.executable).with_name("serve"))
         self.proc = subprocess.Popen([serve_bin, "run", str(self.config_path)], cwd=ROOT, env=self.env,
                                      stdout=self.log, stderr=self.log, start_new_session=True)

