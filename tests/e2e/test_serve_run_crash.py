@@ -1,9 +1,13 @@
 """Ops' command for real: `serve run serve_config.yaml`, killed with SIGKILL mid-session.
 
-After a restart every acknowledged chunk is in the transcript exactly once, and
-the transcript equals the one from an uninterrupted run.
+After a restart every acknowledged chunk is in the transcript exactly once: every chunk is
+processed, the words' timings run forward, and the transcript is the one from an
+uninterrupted run up to how one word splits (where a streaming decode step ends depends on when chunks
+arrive, so "fattened" may come out "fat and": two word edits; a lost or doubled 2 s chunk is five or more).
 """
 from __future__ import annotations
+
+import jiwer
 
 from bench.harness.client import ScribeClient
 from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
@@ -34,4 +38,8 @@ def test_sigkill_mid_session_loses_and_duplicates_nothing(serve_run):
     client.finish(sid)
     state = client.wait_finished(sid)
     assert state["chunks"]["processed"] == len(chunks)
-    assert normalise(client.transcript(state)) == expected
+    got = normalise(client.transcript(state))
+    edits = jiwer.process_words(expected, got)
+    assert edits.substitutions + edits.deletions + edits.insertions <= 2, (expected, got)
+    starts = [w["start"] for s in state["segments"] for w in s.get("words", [])]
+    assert starts and starts == sorted(starts)  # a replayed chunk's words would start earlier again

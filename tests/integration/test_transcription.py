@@ -55,8 +55,12 @@ def transcribe_via_api(client, chunks, order):
 
 
 def test_chunked_wer_matches_whole_clip_wer(alice):
-    """WER through the API in 2 s chunks stays within 2 points of bare whole-clip WER (both masked:
-    a name the API's transcript holds as a placeholder is not an ASR error)."""
+    """WER through the API in 2 s chunks is at most two word errors above bare whole-clip WER (both
+    masked: a name the API's transcript holds as a placeholder is not an ASR error).
+
+    Where a streaming decode step ends depends on when chunks arrive (chunks that arrive together are
+    decoded in one step), so one word can split differently ("fattened" -> "fat and": two errors);
+    a lost or doubled 2 s chunk is five or more."""
     from faster_whisper import decode_audio
 
     refs, api_hyps, bare_hyps = [], [], []
@@ -78,7 +82,8 @@ def test_chunked_wer_matches_whole_clip_wer(alice):
     for ref, api, bare in zip(refs, api_hyps, bare_hyps):
         if api != bare:
             print(f"  differs:\n    api : {api}\n    bare: {bare}\n    ref : {ref}")
-    assert api_wer <= bare_wer + 0.02
+    words = sum(len(ref.split()) for ref in refs)
+    assert round(api_wer * words) <= round(bare_wer * words) + 2
 
 
 def test_out_of_order_and_repeated_chunks_give_the_same_transcript(alice):
