@@ -98,7 +98,7 @@ def _erasures(args) -> int:
 
 
 def _reap_haproxy(args) -> int:
-    from serve_app.front import reap_orphaned_haproxy
+    from serve_app.front import prune_stale_haproxy_dirs, reap_orphaned_haproxy
 
     config = os.environ.get("RAY_SERVE_HAPROXY_CONFIG_FILE_LOC")
     if not config:
@@ -107,6 +107,9 @@ def _reap_haproxy(args) -> int:
     reaped = reap_orphaned_haproxy(os.path.dirname(config))
     if reaped:
         print(f"[reap-haproxy] killed {len(reaped)} HAProxy process(es) left by a stopped app: {reaped}")
+    pruned = prune_stale_haproxy_dirs(os.path.dirname(config))
+    if pruned:
+        print(f"[reap-haproxy] removed {len(pruned)} stale HAProxy director(ies)")
     return 0
 
 

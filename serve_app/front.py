@@ -9,11 +9,14 @@ expose PHI unencrypted (``docs/operations.md``, "HTTP front").
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import time
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["FrontConfigError", "check_front", "haproxy_front", "reap_orphaned_haproxy", "served_tls"]
+__all__ = ["FrontConfigError", "check_front", "haproxy_front", "prune_stale_haproxy_dirs",
+           "reap_orphaned_haproxy", "served_tls"]
 
 
 class FrontConfigError(RuntimeError):
@@ -64,19 +67,46 @@ def reap_orphaned_haproxy(directory: str, proc_root: str = "/proc",
     the next start's HAProxy cannot bind it.  A live one's parent is the manager; anything else
     running a config from our private directory is a leftover.
     """
-    root, prefix, reaped = Path(proc_root), os.path.join(directory, ""), []
-    for pid_dir in root.iterdir():
-        if not pid_dir.name.isdigit() or (found := _proc(pid_dir)) is None:
-            continue
-        argv, ppid = found
-        if not argv or os.path.basename(argv[0]) != "haproxy":
-            continue
-        config = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else ""
-        if not config.startswith(prefix):
-            continue
+    root, reaped = Path(proc_root), []
+    for pid, _config, ppid in _our_haproxy(directory, root):
         parent = _proc(root / str(ppid))
         if parent is not None and parent[0] and parent[0][0].startswith("ray::HAProxyManager"):
             continue
-        kill(int(pid_dir.name))
-        reaped.append(int(pid_dir.name))
+        kill(pid)
+        reaped.append(pid)
     return reaped
+
+
+def _our_haproxy(directory: str, root: Path) -> list[tuple[int, str, int]]:
+    """(pid, config path, parent pid) of every haproxy running a config under ``directory``."""
+    prefix, found = os.path.join(directory, ""), []
+    for pid_dir in root.iterdir():
+        if not pid_dir.name.isdigit() or (proc := _proc(pid_dir)) is None:
+            continue
+        argv, ppid = proc
+        if not argv or os.path.basename(argv[0]) != "haproxy":
+            continue
+        config = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else ""
+        if config.startswith(prefix):
+            found.append((int(pid_dir.name), config, ppid))
+    return found
+
+
+def prune_stale_haproxy_dirs(directory: str, proc_root: str = "/proc", min_age_s: float = 300.0) -> list[str]:
+    """Remove the per-start subdirectories Serve leaves under ``directory``; returns their names.
+
+    Serve writes each HAProxy's config, sockets and logs to a fresh subdirectory and never removes
+    it.  One is stale when no running haproxy uses a config inside it and it has not changed for
+    ``min_age_s`` (a manager that is starting has written its files but not launched haproxy yet).
+    """
+    base = Path(directory)
+    if not base.is_dir():
+        return []
+    live = {Path(config).parent.name for _, config, _ in _our_haproxy(directory, Path(proc_root))}
+    pruned = []
+    for sub in base.iterdir():
+        if sub.is_dir() and not sub.is_symlink() and sub.name not in live \
+                and time.time() - sub.stat().st_mtime >= min_age_s:
+            shutil.rmtree(sub, ignore_errors=True)
+            pruned.append(sub.name)
+    return pruned

