@@ -32,6 +32,8 @@ from serve_app.settings import Settings
 from serve_app.ui import mount_ui
 
 log = logging.getLogger("ray.serve")
+#: a state poll answered 200 faster than this leaves no access-log line (every other request does)
+POLL_LOG_SLOW_MS = 100.0
 
 __all__ = ["Ingress", "IngressArgs"]
 
@@ -73,6 +75,7 @@ class Ingress:
         key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         pseudonyms = Pseudonymizer.from_secret(key, args.pseudonym_key_path)
         log_context.install(lambda sid: pseudonyms.id("session", sid))
+        log_context.quiet_routine_polls("/v1/sessions/{sid}", POLL_LOG_SLOW_MS)
         recorder = FeedbackRecorder(self._store, PiiClient(pii), flywheel_client, pseudonyms, provenance(args.app))
         audit = AuditLog(settings.audit_log_path(), lambda sid: pseudonyms.id("session", sid))
         store = self._store

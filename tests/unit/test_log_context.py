@@ -62,3 +62,33 @@ def test_the_middleware_sets_the_session_for_the_request():
     asyncio.run(middleware({"type": "http", "path": "/v1/sessions/ab12/state"}, None, None))
     asyncio.run(middleware({"type": "http", "path": "/healthz"}, None, None))
     assert seen == ["session_AB12", ""]
+
+
+def test_only_fast_successful_state_polls_lose_their_access_log_line():
+    import logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("t.poll")
+    logger.handlers[:] = [Keep()]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    log_context.quiet_routine_polls("/v1/sessions/{sid}", 100.0, serve_logger="t.poll")
+    log_context.quiet_routine_polls("/v1/sessions/{sid}", 100.0, serve_logger="t.poll")  # idempotent
+    access = {"serve_access_log": True}
+    for message in ("GET /v1/sessions/{sid} 200 3.1ms",            # routine poll: dropped
+                    "127.0.0.1:5 GET /v1/sessions/{sid} 200 9.0ms",  # with the client address: dropped
+                    "GET /v1/sessions/{sid} 200 250.0ms",           # slow: kept
+                    "GET /v1/sessions/{sid} 404 2.0ms",             # error: kept
+                    "GET /v1/sessions/{sid}/events 200 2.0ms",      # another route: kept
+                    "PUT /v1/sessions/{sid}/audio/{seq} 202 8.0ms"):
+        logger.info(message, extra=access)
+    logger.info("GET /v1/sessions/{sid} 200 3.1ms")  # not an access-log record: kept
+    assert records == ["GET /v1/sessions/{sid} 200 250.0ms", "GET /v1/sessions/{sid} 404 2.0ms",
+                       "GET /v1/sessions/{sid}/events 200 2.0ms", "PUT /v1/sessions/{sid}/audio/{seq} 202 8.0ms",
+                       "GET /v1/sessions/{sid} 200 3.1ms"]
+    assert len(logger.filters) == 1
