@@ -55,6 +55,15 @@ VARIANTS = {
     "win12_tail4": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=4.0),
     "win12_tail4_agree": dict(  # the shipped setting since it was measured
         window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=4.0, local_agreement=True),
+    # what committing sooner costs (issue 16's committed-word goal): shorter tail and holdback
+    "win12_tail2_hold05_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=2.0,
+                                     holdback_s=0.5, local_agreement=True),
+    "win12_tail1_hold03_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                     holdback_s=0.3, local_agreement=True),
+    "win12_tail05_hold02_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=0.5,
+                                      holdback_s=0.2, local_agreement=True),
+    "win12_tail0_hold0_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=0.0,
+                                    holdback_s=0.0, local_agreement=True),
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
 STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement")
