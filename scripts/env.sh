@@ -16,8 +16,8 @@ export RAY_SERVE_ENABLE_HA_PROXY="${RAY_SERVE_ENABLE_HA_PROXY:-1}"
 export RAY_SERVE_THROUGHPUT_OPTIMIZED="${RAY_SERVE_THROUGHPUT_OPTIMIZED:-1}"
 export RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE="${RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE:-1}"
 # Serve's per-request HTTP metrics in HAProxy mode are one syslog line per request, parsed in Python by
-# the HAProxyManager actor: at 64 pollers that cost a fifth of the read throughput (p99 121 -> 84 ms with
-# it off, bench/results/state_reads_stop27_*). Off by default; HAProxy's own Prometheus exporter (on
+# the HAProxyManager actor: at 64 pollers that cost a fifth of the read throughput (2,688 -> 3,405 reads/s
+# in a probe, docs/operations.md "HTTP front"). Off by default; HAProxy's own Prometheus exporter (on
 # RAY_SERVE_HAPROXY_METRICS_PORT) still counts requests by status and backend (docs/operations.md).
 export RAY_SERVE_HAPROXY_METRICS_ENABLED="${RAY_SERVE_HAPROXY_METRICS_ENABLED:-0}"
 # HAProxy's files in a private directory: Serve's default (/tmp/haproxy-serve) is world-readable and
