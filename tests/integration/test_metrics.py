@@ -51,7 +51,9 @@ def test_a_consultation_moves_every_metric_on_the_prometheus_endpoint_and_none_c
     reply = alice.http.post(f"/v1/sessions/{sid}/feedback", json={"action": "accept",
                                                                    "note_version": state["note_version"]})
     assert reply.status_code == 201, reply.text
-    assert call_deployment("Flywheel", "publish_now") >= 1
+    # hurry publication; the Flywheel's own loop (every 2 s) may already have published it, so the
+    # count may be 0 here: `feedback_total{outcome="published"}` below is what proves it happened
+    call_deployment("Flywheel", "publish_now")
 
     deadline = time.monotonic() + 90  # Ray exports every few seconds
     while True:
