@@ -86,3 +86,12 @@ def test_agreement_stops_at_the_first_difference_and_at_the_held_back_tail():
     assert [w.text for s in d.segments for w in s.words] == [" my"]  # case and punctuation aside, same word
     d = decide_commit([now], 0.0, 2.0, 1.0, 12, False, previous=_words("my", "knee", "hurts", "when", "i", "walk"))
     assert all(w.end <= 1.0 for s in d.segments for w in s.words)  # nothing after end - holdback commits
+
+
+def test_a_lone_punctuation_word_decoded_from_silence_is_not_a_segment():
+    from serve_app.engines.asr.streaming import segments_after
+
+    raw = [seg((" sauce.", 0.0, 0.5)), seg((" .", 1.0, 1.2)), seg((" 40", 1.3, 1.5), (" -", 1.5, 1.6), (" été", 1.6, 1.9))]
+    out = segments_after(raw, 10.0, 10.0)
+    assert [[w.text for w in s.words] for s in out] == [[" sauce."], [" 40", " été"]]
+    assert out[1].start == 11.3 and out[0].end == 10.5

@@ -23,6 +23,8 @@ from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
 
 __all__ = ["CommitDecision", "decide_commit", "segments_after"]
 
+_SPOKEN = re.compile(r"[^\W_]")  # a letter or a digit, in any script
+
 
 @dataclass(frozen=True)
 class CommitDecision:
@@ -38,11 +40,14 @@ def segments_after(raw: Sequence[AsrSegment], buffer_start: float, start: float)
     """A buffer's segments in session time, without the words of its left context.
 
     ``raw`` has times relative to the buffer, which begins at ``buffer_start``; words whose
-    midpoint lies before ``start`` were committed by an earlier step and are dropped.
+    midpoint lies before ``start`` were committed by an earlier step and are dropped, and so are
+    "words" with no letter or digit (a lone "." Whisper decodes from the silence after the last
+    word: punctuation that belongs to speech comes attached to a word).
     """
     segments = []
     for seg in raw:
-        words = [w.shifted(buffer_start) for w in seg.words if buffer_start + (w.start + w.end) / 2 >= start]
+        words = [w.shifted(buffer_start) for w in seg.words
+                 if buffer_start + (w.start + w.end) / 2 >= start and _SPOKEN.search(w.text)]
         if words:
             segments.append(segment_from_words(words))
     return segments
