@@ -6,6 +6,11 @@ middleware around a call that is one token check and one coalesced store read.  
 middleware answers exactly that route (same authentication, same coalesced read, same typed error
 bodies as every other route: :func:`~serve_app.ingress.errors.error_response`) and passes everything
 else on.  The route stays declared in FastAPI for the OpenAPI document.
+
+It also tells the reads about writes: any other method on ``/v1/sessions/{sid}[/...]`` calls
+``written(sid)`` as its answer starts (before the client can see it), so a read that follows an
+acknowledged write is never served a snapshot older than that write
+(:class:`~serve_app.ingress.snapshots.StateSnapshots`).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from serve_app.log_context import enter_session
 __all__ = ["FastStateReads"]
 
 _STATE = re.compile(r"/v1/sessions/([^/]+)")
+_SESSION = re.compile(r"/v1/sessions/([^/]+)(?:/.*)?")
 _JSON = [(b"content-type", b"application/json")]
 
 
@@ -29,17 +35,21 @@ class FastStateReads:
     Args:
         app: the rest of the application.
         clinician: ``Authorization`` header value -> clinician id, or raises the 401 ``ScribeError``.
-        read: ``(clinician, sid) -> state JSON bytes`` (the service's coalesced read).
+        read: ``(clinician, sid) -> state JSON bytes`` (the service's snapshot read).
+        written: ``sid ->`` None, called as a write to ``sid`` is answered (any status).
         timeout_s: no answer by then is ``503 request_timeout``, as :class:`RequestDeadline` does.
     """
 
     def __init__(self, app, clinician: Callable[[str | None], str],
-                 read: Callable[[str, str], Awaitable[bytes]], timeout_s: float):
+                 read: Callable[[str, str], Awaitable[bytes]], written: Callable[[str], None], timeout_s: float):
         self.app, self._clinician, self._read, self._timeout_s = app, clinician, read, timeout_s
+        self._written = written
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope["method"] != "GET":
+            return await self._write(scope, receive, send)
         match = _STATE.fullmatch(scope["path"])
         if match is None:
             return await self.app(scope, receive, send)
@@ -57,3 +67,19 @@ class FastStateReads:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [*_JSON, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+    async def _write(self, scope, receive, send):
+        match = _SESSION.fullmatch(scope["path"])
+        if match is None:
+            return await self.app(scope, receive, send)
+        sid = match.group(1)
+
+        async def answer(message):
+            if message["type"] == "http.response.start":
+                self._written(sid)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        finally:  # a write that ended without an answer (a dropped client) may still have landed
+            self._written(sid)

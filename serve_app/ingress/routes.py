@@ -217,6 +217,6 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
         app.include_router(router)
     add_event_catalogue(app)
     # outermost: the polled state read skips routing and dependency solving (same auth, errors, deadline)
-    app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json,
+    app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json, written=service.written,
                        timeout_s=service.limits.request_timeout_s)
     return app

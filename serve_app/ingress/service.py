@@ -24,6 +24,7 @@ from serve_app.ingress.erasure import Eraser
 from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
+from serve_app.ingress.snapshots import StateSnapshots
 from serve_app.sessions.client import StoreClient
 from serve_app.sessions.idempotency import check_key, fingerprint
 
@@ -71,7 +72,8 @@ class ScribeService:
         self._store = store
         self._decoder = DecoderSandbox(limits.decode_memory_mb, limits.decode_timeout_s)
         self._fingerprint = fingerprint
-        self._reads = Coalescer()
+        self._reads = StateSnapshots(store.api.get_state_json, store.api.wait_version)
+        self._probes = Coalescer()  # one health probe at a time, however many ask
         self._health: tuple[float, dict[str, str]] | None = None
         self._eraser = eraser
         self._audit = audit
@@ -87,7 +89,7 @@ class ScribeService:
         cached = self._health
         if cached is not None and time.monotonic() - cached[0] < HEALTH_TTL_S:
             return cached[1]
-        parts = await self._reads.read("/healthz", self._probe_parts)
+        parts = await self._probes.read("/healthz", self._probe_parts)
         self._health = (time.monotonic(), parts)
         return parts
 
@@ -159,9 +161,14 @@ class ScribeService:
         return await self._store.api.get_state(clinician, sid)
 
     async def get_state_json(self, clinician: str, sid: str) -> bytes:
-        """The state document as JSON bytes; concurrent reads of one clinician's session share one
-        store call that started after they arrived (:class:`~serve_app.ingress.coalesce.Coalescer`)."""
-        return await self._reads.read((clinician, sid), lambda: self._store.api.get_state_json(clinician, sid))
+        """The state document as JSON bytes, from a snapshot kept fresh by watching the store
+        (:class:`~serve_app.ingress.snapshots.StateSnapshots`: never older than a write this ingress
+        acknowledged or an event it handed out)."""
+        return await self._reads.read(clinician, sid)
+
+    def written(self, sid: str) -> None:
+        """A write to ``sid`` is being answered: reads after it must not be served an older snapshot."""
+        self._reads.invalidate(sid)
 
     async def _audited(self, clinician: str, what: str, sid: str, /, **detail) -> None:
         if self._audit is not None:
@@ -188,7 +195,10 @@ class ScribeService:
 
     async def wait_events(self, clinician: str, sid: str, after: int, timeout_s: float) -> dict:
         """Events after ``after`` (long-poll up to ``timeout_s``); see the event catalogue."""
-        return await self._store.api.wait_events(clinician, sid, after, timeout_s)
+        batch = await self._store.api.wait_events(clinician, sid, after, timeout_s)
+        if batch["events"]:
+            self._reads.saw(sid, batch["events"][-1]["id"])
+        return batch
 
     async def export(self, clinician: str, sid: str, fmt: str) -> str | dict:
         """The session's note with names restored, as text or a FHIR DocumentReference (owner only;

@@ -106,8 +106,11 @@ class ApiCalls(_RoleCalls):
     async def get_state(self, owner: str, sid: str) -> SessionStateDoc:
         return await self._call(ClientApi.get_state, owner, sid)
 
-    async def get_state_json(self, owner: str, sid: str) -> bytes:
+    async def get_state_json(self, owner: str, sid: str) -> tuple[int, bytes]:
         return await self._call(ClientApi.get_state_json, owner, sid)
+
+    async def wait_version(self, owner: str, sid: str, version: int, timeout_s: float) -> int:
+        return await self._call(ClientApi.wait_version, owner, sid, version, timeout_s)
 
     async def correct_role(self, owner: str, sid: str, segment_id: str, role: str) -> dict[str, Any]:
         return await self._call(ClientApi.correct_role, owner, sid, segment_id, role)

@@ -119,10 +119,18 @@ class ClientApi:
         """The session as API.md's state document."""
         return state_doc(self._book.owned(owner, sid))
 
-    def get_state_json(self, owner: str, sid: str) -> bytes:
-        """:meth:`get_state` as the JSON bytes the API returns (rendered once per change)."""
-        self._book.owned(owner, sid)
-        return self._book.rendered(sid)
+    def get_state_json(self, owner: str, sid: str) -> tuple[int, bytes]:
+        """``(version, body)``: :meth:`get_state` as the JSON bytes the API returns (rendered once per
+        change) and the session's version, its last event id, which every change raises."""
+        state = self._book.owned(owner, sid)
+        return state.last_event_id, self._book.rendered(sid)
+
+    async def wait_version(self, owner: str, sid: str, version: int, timeout_s: float) -> int:
+        """The session's version once it is past ``version``, or after ``timeout_s`` whatever it is
+        (a finished session too: unlike :meth:`wait_events` this always waits); 404 once deleted."""
+        if self._book.owned(owner, sid).last_event_id <= version:
+            await self._book.wait_change(sid, timeout_s)
+        return self._book.owned(owner, sid).last_event_id
 
     def correct_role(self, owner: str, sid: str, segment_id: str, role: str) -> dict[str, Any]:
         """A clinician's role for one segment (kept over any inference; the note follows)."""

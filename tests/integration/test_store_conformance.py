@@ -360,3 +360,44 @@ def test_an_active_session_reloaded_after_a_failed_append_stays_in_memory(backen
         store.api.get_state("a", sid)
     assert live in store.book.sessions  # ... but never pushes an active session out
     assert store.work.sessions_with_work() == [live]
+
+
+def test_the_state_version_names_one_state_across_restart_eviction_and_compaction(backend):
+    """Ingress snapshots trust it (the version ``get_state_json`` returns is ``last_event_id``): the same
+    version is the same document, and a change raises it."""
+    clock = Clock()
+    store = _store(backend, clock)
+    done = _finished(store, drafts=3)  # compacted, then evicted as more finish
+    for _ in range(SPEC.cached_sessions + 1):
+        _finished(store, drafts=1)
+    assert done not in store.book.sessions
+    state = store.api.get_state("a", done)
+    restarted = _store(backend, clock)
+    assert restarted.api.get_state("a", done) == state
+    restarted.api.correct_role("a", done, "s0", "doctor")  # a change after finishing
+    changed = restarted.api.get_state("a", done)
+    assert changed["last_event_id"] > state["last_event_id"] and changed != state
+
+
+def test_wait_version_waits_for_a_change_even_on_a_finished_session(backend):
+    import asyncio
+
+    store = _store(backend, Clock())
+    sid = _finished(store, drafts=1)
+    version = store.api.get_state("a", sid)["last_event_id"]
+
+    async def run():
+        behind = await store.api.wait_version("a", sid, version - 1, 5.0)  # already past: at once
+        quiet = await store.api.wait_version("a", sid, version, 0.05)  # finished, unchanged: waited
+        waiter = asyncio.create_task(store.api.wait_version("a", sid, version, 5.0))
+        await asyncio.sleep(0.01)
+        store.api.correct_role("a", sid, "s0", "doctor")
+        woken = await asyncio.wait_for(waiter, 1.0)
+        deleted = asyncio.create_task(store.api.wait_version("a", sid, woken, 5.0))
+        await asyncio.sleep(0.01)
+        store.api.delete_session("a", sid)
+        with pytest.raises(NotFound):
+            await asyncio.wait_for(deleted, 1.0)
+        return behind, quiet, woken
+
+    assert asyncio.run(run()) == (version, version, version + 1)

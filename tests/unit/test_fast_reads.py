@@ -30,7 +30,7 @@ def test_the_state_document_is_the_stores_and_only_its_owner_reads_it(tmp_path):
     sid = client.post("/v1/sessions", json={}, headers=ALICE).json()["session_id"]
     reply = client.get(f"/v1/sessions/{sid}", headers=ALICE)
     assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
-    assert reply.json() == json.loads(store.api.get_state_json("alice", sid))
+    assert reply.json() == json.loads(store.api.get_state_json("alice", sid)[1])
     assert int(reply.headers["content-length"]) == len(reply.content)
     other = client.get(f"/v1/sessions/{sid}", headers=BOB)  # another clinician: as if it did not exist
     unknown = client.get("/v1/sessions/no-such-session", headers=ALICE)
@@ -86,10 +86,42 @@ def test_the_state_read_never_reaches_the_routed_app_and_everything_else_does():
         return json.dumps({"who": who, "sid": sid}).encode()
 
     app = Starlette(routes=[Route("/{path:path}", inner, methods=["GET", "POST"])])
-    client = TestClient(FastStateReads(app, clinician=lambda header: header.split()[-1], read=read, timeout_s=5))
+    written = []
+    client = TestClient(FastStateReads(app, clinician=lambda header: header.split()[-1], read=read,
+                                       written=written.append, timeout_s=5))
     assert client.get("/v1/sessions/s1", headers={"Authorization": "Bearer dr"}).json() == {"who": "dr", "sid": "s1"}
     assert routed == []
     for path in ("/v1/sessions/s1/names", "/v1/sessions", "/v1/sessions/s1/"):
         assert client.get(path).text == "routed"
     assert client.post("/v1/sessions/s1").text == "routed"
     assert routed == ["/v1/sessions/s1/names", "/v1/sessions", "/v1/sessions/s1/", "/v1/sessions/s1"]
+    assert written and set(written) == {"s1"}  # the POST to s1; no GET, and no write to a session id
+
+
+def test_a_write_drops_the_sessions_snapshot_before_its_answer_is_sent():
+    from serve_app.ingress.fast_reads import FastStateReads
+
+    log = []
+
+    async def app(scope, receive, send):
+        log.append("handled")
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def send(message):
+        log.append(message["type"])
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def unused(who, sid):
+        raise AssertionError("not a read")
+
+    middleware = FastStateReads(app, clinician=str, read=unused, written=lambda sid: log.append(f"written {sid}"),
+                                timeout_s=5)
+    scope = {"type": "http", "method": "PUT", "path": "/v1/sessions/s9/audio/3", "headers": []}
+    asyncio.run(middleware(scope, receive, send))
+    assert log[:3] == ["handled", "written s9", "http.response.start"]
+    create = {**scope, "method": "POST", "path": "/v1/sessions"}
+    asyncio.run(middleware(create, receive, send))
+    assert [e for e in log if e.startswith("written")] == ["written s9", "written s9"]  # + the finally

@@ -20,12 +20,14 @@ def store(tmp_path):
 
 def test_state_json_is_the_state_document_and_follows_every_change(store):
     sid = store.api.create_session("a")["session_id"]
-    first = store.api.get_state_json("a", sid)
+    version, first = store.api.get_state_json("a", sid)
     assert json.loads(first) == json.loads(json.dumps(store.api.get_state("a", sid)))
-    assert store.api.get_state_json("a", sid) is first  # cached: no re-rendering between changes
+    assert version == json.loads(first)["last_event_id"]  # the version is the last event id
+    assert store.api.get_state_json("a", sid)[1] is first  # cached: no re-rendering between changes
     store.api.add_segments("a", sid, [{"text": "hello", "role": "doctor"}])
-    after = json.loads(store.api.get_state_json("a", sid))
-    assert after["last_event_id"] == json.loads(first)["last_event_id"] + 1
+    version, body = store.api.get_state_json("a", sid)
+    after = json.loads(body)
+    assert after["last_event_id"] == json.loads(first)["last_event_id"] + 1 == version
     with pytest.raises(NotFound):
         store.api.get_state_json("b", sid)
 
