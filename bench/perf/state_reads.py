@@ -8,7 +8,8 @@ other sessions are being written at the same time, in real time (each one a 2 s 
 along), ``clients``
 concurrent readers ``GET /v1/sessions/{sid}`` back to back for ``seconds``.  Reported per level
 (1, 16 and 64 clients, in one run): reads/s, latency p50/p95/p99/max, and the writers' PUT latency
-p50/p99 in the same window.  ``--engines fake`` (default) runs the graph tier's deterministic
+p50/p99 in the same window (``--think-ms``: readers that pause after each answer, as polling
+screens do, instead of back to back).  ``--engines fake`` (default) runs the graph tier's deterministic
 engines so the store and the HTTP path are what is measured; ``--engines real`` the packaged models.
 Results: ``bench/results/state_reads[_<label>].json``.
 """
@@ -68,7 +69,7 @@ async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list
 
 
 async def _level(url: str, sid: str, clients: int, writers: int, seconds: float, chunk: bytes,
-                 readers: str = "httpx", stagger: bool = False) -> dict:
+                 readers: str = "httpx", stagger: bool = False, think_ms: int = 0) -> dict:
     auth = {"Authorization": f"Bearer {TOKENS['alice']}"}
     limits = httpx.Limits(max_connections=clients + writers + 4)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=auth) as http:
@@ -80,7 +81,8 @@ async def _level(url: str, sid: str, clients: int, writers: int, seconds: float,
         writing = [_writer(http, chunk, until, puts, errors, k * CHUNK_S / writers if stagger else 0.0)
                    for k in range(writers)]
         if readers == "wrk":
-            result, *_ = await asyncio.gather(run_wrk(f"{url}/v1/sessions/{sid}", clients, seconds, auth), *writing)
+            result, *_ = await asyncio.gather(run_wrk(f"{url}/v1/sessions/{sid}", clients, seconds, auth, think_ms),
+                                              *writing)
             summary = {"reads_per_s": result["requests_per_s"],
                        "reads": {k: result[k] for k in ("requests", "p50_ms", "p90_ms", "p99_ms")},
                        "read_errors": result["errors"]}
@@ -105,6 +107,8 @@ def main() -> None:
                         help="RAY_SERVE_ENABLE_HA_PROXY=1: Serve's HAProxy in front of direct-ingress replicas")
     parser.add_argument("--stagger", action="store_true",
                         help="writers start 2 s / writers apart instead of all sending their chunks at once")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="with --readers wrk: each reader waits this long after each answer (a polling screen)")
     parser.add_argument("--ingress-replicas", type=int, default=None, help="resources.ingress.num_replicas")
     args = parser.parse_args()
     if args.readers == "wrk":
@@ -142,14 +146,14 @@ def main() -> None:
             time.sleep(0.5)
         asyncio.run(_level(app.url, sid, 4, 2, 3.0, chunk))  # warm-up
         levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk, args.readers,
-                                      args.stagger))
+                                      args.stagger, args.think_ms))
                   for n in args.levels.split(",")]
     finally:
         stop_serve_app()
     report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
               "front": "haproxy" if args.haproxy else "serve_proxy", "readers": args.readers,
               "ingress_replicas": args.ingress_replicas or 1, "writers_staggered": args.stagger,
-              "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
+              "think_ms": args.think_ms, "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
               "levels": levels}
     RESULTS.mkdir(exist_ok=True)
     name = f"state_reads_{args.label}.json" if args.label else "state_reads.json"
