@@ -153,7 +153,8 @@ def main() -> None:
     report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
               "front": "haproxy" if args.haproxy else "serve_proxy", "readers": args.readers,
               "ingress_replicas": args.ingress_replicas or 1, "writers_staggered": args.stagger,
-              "think_ms": args.think_ms, "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
+              "think_ms": args.think_ms,
+              "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
               "levels": levels}
     RESULTS.mkdir(exist_ok=True)
     name = f"state_reads_{args.label}.json" if args.label else "state_reads.json"

@@ -9,12 +9,12 @@ import httpx
 from bench.harness.data import DEV, librispeech_clips, normalise, wav_chunks
 
 
-def read_events(base_url: str, token: str, sid: str, last_event_id: int | None = None,
-                stop_after: int | None = None, timeout: float = 180) -> list[dict]:
+def sse_events(base_url: str, token: str, sid: str, last_event_id: int | None = None, timeout: float = 180):
+    """The session's SSE stream as event dicts (``id``, ``event``, ``data``), as they arrive."""
     headers = {"Authorization": f"Bearer {token}"}
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
-    events, current = [], {}
+    current = {}
     with httpx.stream("GET", f"{base_url}/v1/sessions/{sid}/events", headers=headers, timeout=timeout) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -28,10 +28,17 @@ def read_events(base_url: str, token: str, sid: str, last_event_id: int | None =
             elif line.startswith(":"):
                 current.setdefault("heartbeat", 0)
             elif line == "" and "id" in current:
-                events.append(current)
+                yield current
                 current = {}
-                if stop_after and len(events) >= stop_after:
-                    break
+
+
+def read_events(base_url: str, token: str, sid: str, last_event_id: int | None = None,
+                stop_after: int | None = None, timeout: float = 180) -> list[dict]:
+    events = []
+    for event in sse_events(base_url, token, sid, last_event_id, timeout):
+        events.append(event)
+        if stop_after and len(events) >= stop_after:
+            break
     return events
 
 

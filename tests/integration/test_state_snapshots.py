@@ -2,10 +2,9 @@
 the client was answered, a change the pipeline made, or an event the client was sent."""
 from __future__ import annotations
 
-import json
 import time
 
-import httpx
+from tests.integration.test_events_and_restart import sse_events
 
 LINES = [{"text": "Good morning, what brings you in?", "role": "doctor"},
          {"text": "I have had a cough for a week.", "role": "patient"}]
@@ -13,21 +12,11 @@ LINES = [{"text": "Good morning, what brings you in?", "role": "doctor"},
 
 def _events_until(url: str, token: str, sid: str, kind: str) -> list[dict]:
     """The session's SSE events up to and including the first of ``kind``."""
-    events, current = [], {}
-    with httpx.stream("GET", f"{url}/v1/sessions/{sid}/events", headers={"Authorization": f"Bearer {token}"},
-                      timeout=120) as r:
-        for line in r.iter_lines():
-            if line.startswith("id:"):
-                current["id"] = int(line[3:].strip())
-            elif line.startswith("event:"):
-                current["event"] = line[6:].strip()
-            elif line.startswith("data:"):
-                current["data"] = json.loads(line[5:].strip())
-            elif line == "" and "id" in current:
-                events.append(current)
-                if current.get("event") == kind:
-                    return events
-                current = {}
+    events = []
+    for event in sse_events(url, token, sid, timeout=120):
+        events.append(event)
+        if event["event"] == kind:
+            return events
     raise AssertionError(f"the stream ended without {kind}")
 
 
