@@ -70,7 +70,7 @@ def test_a_write_during_a_fetch_is_not_hidden_by_that_fetch(store):
         return answer
 
     async def run():
-        snapshots = StateSnapshots(slow_fetch, client.api.wait_version)
+        snapshots = StateSnapshots(slow_fetch, _never_changes)  # only the invalidation can reveal the write
         early = asyncio.create_task(snapshots.read("alice", sid))
         await entered.wait()
         store.api.add_segments("alice", sid, LINE)
@@ -175,3 +175,22 @@ def test_a_finished_session_is_watched_not_polled(store):
 
     asyncio.run(run())
     assert 1 <= len(calls) <= 5
+
+
+def test_the_service_drops_a_snapshot_older_than_an_event_it_hands_out(store):
+    from serve_app.config import LimitsConfig
+    from serve_app.ingress.service import ScribeService
+
+    sid = store.api.create_session("alice")["session_id"]
+    service = ScribeService(local_client(store), lambda sid: None, LimitsConfig(), {})
+    service._reads._wait = _never_changes  # only the events route can reveal the change
+
+    async def run():
+        first = await service.get_state_json("alice", sid)
+        store.api.add_segments("alice", sid, LINE)
+        batch = await service.wait_events("alice", sid, _version(first), 0.0)
+        after = await service.get_state_json("alice", sid)
+        return _version(first), batch["events"][-1]["id"], _version(after)
+
+    first, streamed, after = asyncio.run(run())
+    assert streamed == first + 1 and after >= streamed
