@@ -62,6 +62,12 @@ class _Watched:
         self.body = None
         self.generation += 1
 
+    def advance(self, version: int) -> None:
+        """The session is known to be at ``version``: an older snapshot is dropped."""
+        if version > self.version:
+            self.version = version
+            self.drop()
+
 
 class StateSnapshots:
     """``await snapshots.read(clinician, sid)`` -> the state JSON bytes (see the module docstring).
@@ -100,14 +106,8 @@ class StateSnapshots:
     def saw(self, sid: str, version: int) -> None:
         """An event of ``sid`` with id ``version`` is being handed to a client: drop an older snapshot."""
         watched = self._watched.get(sid)
-        if watched is not None and version > watched.version:
-            watched.version = version
-            watched.drop()
-
-    def close(self) -> None:
-        """End every watch (the replica is shutting down)."""
-        for sid in list(self._watched):
-            self._forget(sid)
+        if watched is not None:
+            watched.advance(version)
 
     @property
     def watched(self) -> int:
@@ -145,10 +145,7 @@ class StateSnapshots:
     async def _watch(self, sid: str, watched: _Watched) -> None:
         try:
             while time.monotonic() - watched.read_at < self._idle_s:
-                version = await self._wait(watched.owner, sid, watched.version, self._watch_s)
-                if version > watched.version:
-                    watched.version = version
-                    watched.drop()
+                watched.advance(await self._wait(watched.owner, sid, watched.version, self._watch_s))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a restarting store, a deleted session: stop serving it

@@ -49,7 +49,6 @@ def test_unchanged_state_is_read_without_store_calls_and_a_change_is_seen(store)
         store.api.add_segments("alice", sid, LINE)  # a write that did not pass through this ingress
         await _until(lambda: snapshots._watched[sid].body is None)
         after = await snapshots.read("alice", sid)
-        snapshots.close()
         return first, fetched, after, snapshots.fetches
 
     first, fetched, after, fetches = asyncio.run(run())
@@ -78,7 +77,6 @@ def test_a_write_during_a_fetch_is_not_hidden_by_that_fetch(store):
         gate.set()
         before = await early
         later = await snapshots.read("alice", sid)
-        snapshots.close()
         return before, later
 
     before, later = asyncio.run(run())
@@ -98,7 +96,6 @@ def test_an_event_handed_out_drops_an_older_snapshot(store):
         await snapshots.read("alice", sid)
         snapshots.saw(sid, version + 1)  # the client was sent event version + 1
         after = await snapshots.read("alice", sid)
-        snapshots.close()
         return kept, snapshots.fetches, _version(after) - version
 
     kept, fetches, newer = asyncio.run(run())
@@ -121,7 +118,6 @@ def test_another_clinician_never_gets_the_owners_snapshot(store):
         with pytest.raises(NotFound):
             await snapshots.read("bob", "no-such-session")
         watched = snapshots.watched
-        snapshots.close()
         return watched
 
     assert asyncio.run(run()) == 1  # bob's failed reads left nothing watched
@@ -137,7 +133,6 @@ def test_a_deleted_session_ends_its_watch_and_reads_are_404(store):
         await _until(lambda: snapshots.watched == 0)
         with pytest.raises(NotFound):
             await snapshots.read("alice", sid)
-        snapshots.close()
 
     asyncio.run(run())
 
@@ -171,7 +166,6 @@ def test_a_finished_session_is_watched_not_polled(store):
         snapshots = StateSnapshots(client.api.get_state_json, counting_wait, watch_s=0.1)
         await snapshots.read("alice", sid)
         await asyncio.sleep(0.35)
-        snapshots.close()
 
     asyncio.run(run())
     assert 1 <= len(calls) <= 5
