@@ -4,10 +4,16 @@ Ray already starts every worker process at niceness 15 (``RAY_worker_niceness``)
 stages run at 15 and a best-effort deployment must ask for more (the shipped config: 19, which
 the kernel weighs about 2.4 times lighter than 15).
 ``resources.<deployment>.nice`` (0-19) reaches the replica's process as ``SCRIBE_NICE``
-(:func:`serve_app.placement.deployment_options`); :func:`lower_priority` applies it with
-``os.nice`` once per process, before any engine starts its worker processes and threads
-(they inherit it).  On a shared box the kernel then runs ASR, PII and roles first and
-notes, guardrails and the flywheel in the time left.
+(:func:`serve_app.placement.deployment_options`); :func:`lower_priority` applies it once per
+process, before any engine starts its worker processes and threads (they inherit it).  On a
+shared box the kernel then runs ASR, PII and roles first and notes, guardrails and the flywheel
+in the time left.
+
+On Linux a niceness belongs to a *thread*: ``os.nice`` lowers only the thread that calls it.  A
+replica's constructor runs in Serve's user-code thread, so the process's main thread (Ray's core
+worker, which runs a replica's request loop) and its gRPC threads kept niceness 15; ``ps`` showed
+the flywheel's main thread at 15 and a tenth of a core.  So every thread the process has is
+lowered (``/proc/self/task``); threads started later inherit from the thread that starts them.
 """
 from __future__ import annotations
 
@@ -19,9 +25,21 @@ NICE_ENV = "SCRIBE_NICE"
 
 
 def lower_priority() -> int:
-    """Raise this process's niceness to ``$SCRIBE_NICE`` (never lower it); returns the niceness."""
+    """Raise the niceness of every thread of this process to ``$SCRIBE_NICE`` (never lower one);
+    returns the calling thread's niceness."""
     want = int(os.environ.get(NICE_ENV, "0") or 0)
-    now = os.nice(0)
-    if want > now:
-        now = os.nice(want - now)
-    return now
+    for tid in _threads():
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) < want:
+                os.setpriority(os.PRIO_PROCESS, tid, want)
+        except (ProcessLookupError, PermissionError):  # a thread that ended meanwhile
+            continue
+    return os.nice(0)
+
+
+def _threads() -> list[int]:
+    """This process's thread ids (Linux); elsewhere the niceness is the process's own."""
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return [0]
