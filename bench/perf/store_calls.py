@@ -2,7 +2,7 @@
 
     python -m bench.perf.store_calls
 
-A session of 2 s chunks goes through the real ingress service (ownership check,
+A session of 2 s chunks goes through the real ingress service (ownership check, once per session;
 decoding, durable put) and the real session processor (ASR, PII and roles fakes,
 notes off) against a local store; every store call of both is counted.  Counts
 are deterministic, so this is a figure, not a timing.

@@ -18,11 +18,12 @@ from serve_app.audit import AuditLog
 from serve_app.config import ExportConfig, LimitsConfig
 from serve_app.contracts import SessionStateDoc, SessionSummaryDoc
 from serve_app.engines.audio_sandbox import DecoderSandbox
-from serve_app.errors import BadRequest, Conflict, NotReady, PayloadTooLarge, ValidationFailed
+from serve_app.errors import BadRequest, Conflict, NotFound, NotReady, PayloadTooLarge, ValidationFailed
 from serve_app.ingress.coalesce import Coalescer
 from serve_app.ingress.erasure import Eraser
 from serve_app.ingress.export import note_as_fhir, note_as_text
 from serve_app.ingress.feedback import FeedbackRecorder
+from serve_app.ingress.ownership import OwnedSessions
 from serve_app.ingress.schemas import CreateSessionRequest, FeedbackRequest, RoleCorrection, SegmentsRequest
 from serve_app.ingress.snapshots import StateSnapshots
 from serve_app.sessions.client import StoreClient
@@ -73,6 +74,7 @@ class ScribeService:
         self._decoder = DecoderSandbox(limits.decode_memory_mb, limits.decode_timeout_s)
         self._fingerprint = fingerprint
         self._reads = StateSnapshots(store.api.get_state_json, store.api.wait_version)
+        self._owned = OwnedSessions(store.api.session_exists)
         self._probes = Coalescer()  # one health probe at a time, however many ask
         self._health: tuple[float, dict[str, str]] | None = None
         self._eraser = eraser
@@ -115,16 +117,20 @@ class ScribeService:
     async def put_chunk(self, clinician: str, sid: str, seq: int, data: bytes, content_type: str | None) -> dict:
         if seq < 0 or seq > self.limits.max_seq:
             raise ValidationFailed(f"seq must be between 0 and {self.limits.max_seq}.", code="invalid_seq")
-        # Ownership first, so a stranger learns nothing from decoding errors.
-        await self._store.api.session_exists(clinician, sid)
+        # Ownership first, so a stranger learns nothing from decoding errors (remembered once confirmed).
+        await self._owned.require(clinician, sid)
         duration_s, channels = await self._decoder.run(data, content_type, self.limits.max_chunk_seconds)
         if duration_s > self.limits.max_chunk_seconds:  # resampling can add a few samples
             raise PayloadTooLarge(
                 f"The chunk is {duration_s:.1f} s long; the limit is {self.limits.max_chunk_seconds:g} s.",
                 code="chunk_too_long",
             )
-        result = await self._store.api.put_chunk(clinician, sid, seq, data, content_type or "",
-                                                 round(duration_s, 6), channels)
+        try:
+            result = await self._store.api.put_chunk(clinician, sid, seq, data, content_type or "",
+                                                     round(duration_s, 6), channels)
+        except NotFound:
+            self._owned.forget(sid)
+            raise
         self._kick(sid)
         return result
 
@@ -181,6 +187,7 @@ class ScribeService:
 
     async def delete_session(self, clinician: str, sid: str) -> list[str]:
         """Erase the session everywhere; returns the erasure steps still pending ([]: all done)."""
+        self._owned.forget(sid)
         if self._eraser is None:
             await self._store.api.delete_session(clinician, sid)
             remaining: list[str] = []
