@@ -10,10 +10,10 @@ shared box the kernel then runs ASR, PII and roles first and notes, guardrails a
 in the time left.
 
 On Linux a niceness belongs to a *thread*: ``os.nice`` lowers only the thread that calls it.  A
-replica's constructor runs in Serve's user-code thread, so the process's main thread (Ray's core
-worker, which runs a replica's request loop) and its gRPC threads kept niceness 15; ``ps`` showed
-the flywheel's main thread at 15 and a tenth of a core.  So every thread the process has is
-lowered (``/proc/self/task``); threads started later inherit from the thread that starts them.
+replica's constructor runs in another thread than the process's main one, so the main thread
+(Ray's core worker) and Ray's own threads kept niceness 15 (``ps -L`` showed the flywheel's,
+notes' and guardrails' main threads at 15).  So every thread the process has is lowered
+(``/proc/self/task``); threads started later inherit from the thread that starts them.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def lower_priority() -> int:
         try:
             if os.getpriority(os.PRIO_PROCESS, tid) < want:
                 os.setpriority(os.PRIO_PROCESS, tid, want)
-        except (ProcessLookupError, PermissionError):  # a thread that ended meanwhile
+        except ProcessLookupError:  # a thread that ended meanwhile
             continue
     return os.nice(0)
 

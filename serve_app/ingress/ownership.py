@@ -2,7 +2,7 @@
 
 ``PUT /v1/sessions/{sid}/audio/{seq}`` checks ownership *before* decoding (a stranger learns nothing
 from decoding errors), which was one store round trip per chunk on top of the one that stores it:
-a fifth of the ingress's CPU per chunk (py-spy), paid 16 times together whenever 16 live sessions
+about a quarter of the ingress's handling of a chunk (py-spy), paid 16 times together whenever 16 live sessions
 send their chunks at the same moment, while state reads wait behind them.  Ownership never changes
 during a session's life, so a positive answer can be remembered: only ``(clinician, sid)`` pairs the
 store confirmed are kept, so a stranger is always asked about at the store (and gets its 404).
