@@ -15,12 +15,14 @@ from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from serve_app.contracts import Segment, SessionStateDoc, SessionSummaryDoc
-from serve_app.errors import PayloadTooLarge, ScribeError
+from serve_app.errors import ScribeError
 from serve_app.ingress.auth import TokenAuth
+from serve_app.ingress.bodies import read_limited
 from serve_app.ingress.deadline import RequestDeadline
 from serve_app.ingress.errors import ERROR_RESPONSES, install_error_handlers
 from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_stream
 from serve_app.ingress.export import FHIR_MEDIA_TYPE
+from serve_app.ingress.fast_chunks import FastChunkUploads
 from serve_app.ingress.fast_reads import FastStateReads
 from serve_app.ingress.schemas import (
     ChunkAccepted,
@@ -41,17 +43,8 @@ _AUDIO_TYPES = ("audio/wav", "audio/flac", "audio/ogg", "audio/webm", "audio/L16
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
-    chunks, size = [], 0
-    async for piece in request.stream():
-        size += len(piece)
-        if size > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
-        chunks.append(piece)
-    return b"".join(chunks)
+    """The request body, or 413 as soon as it passes ``limit`` bytes (:func:`read_limited`)."""
+    return await read_limited(request.scope, request.receive, limit)
 
 
 def _meta_routes(app: FastAPI, service: ScribeService, clinician: Callable, known: Callable[[str], bool]) -> None:
@@ -190,8 +183,14 @@ def _event_routes(service: ScribeService, clinician: Callable, sse_ping_s: float
     return router
 
 
-def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0) -> FastAPI:
-    """Build the FastAPI app around ``service``."""
+def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0,
+               fast_uploads: bool = True) -> FastAPI:
+    """Build the FastAPI app around ``service``.
+
+    The state read is answered ahead of FastAPI (:mod:`~serve_app.ingress.fast_reads`); so is the chunk
+    upload with ``fast_uploads`` (default, :mod:`~serve_app.ingress.fast_chunks`), with the same answers
+    as its FastAPI route, which serves it when False (the tests compare the two).
+    """
     app = FastAPI(title="Clinical scribe API", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url=None, responses=ERROR_RESPONSES)
     install_error_handlers(app)
@@ -216,7 +215,10 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
                    _event_routes(service, clinician, sse_ping_s)):
         app.include_router(router)
     add_event_catalogue(app)
-    # outermost: the polled state read skips routing and dependency solving (same auth, errors, deadline)
-    app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json, written=service.written,
-                       timeout_s=service.limits.request_timeout_s)
+    if fast_uploads:  # the chunk upload skips routing and dependency solving (same auth, errors, deadline)
+        app.add_middleware(FastChunkUploads, clinician=auth.clinician, put_chunk=service.put_chunk,
+                           max_bytes=service.limits.max_chunk_bytes, timeout_s=service.limits.request_timeout_s)
+    # outermost: the polled state read skips routing too; it also tells the snapshots about every write
+    app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json,
+                       written=service.written, timeout_s=service.limits.request_timeout_s)
     return app
