@@ -64,9 +64,20 @@ VARIANTS = {
                                       holdback_s=0.2, local_agreement=True),
     "win12_tail0_hold0_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=0.0,
                                     holdback_s=0.0, local_agreement=True),
+    # commit the words Whisper is sure of at once (a pause after them, outside the held-back tail)
+    "win12_tail1_hold03_agree_p90": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                         holdback_s=0.3, local_agreement=True, commit_probability=0.9),
+    "win12_tail1_hold03_agree_p80": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                         holdback_s=0.3, local_agreement=True, commit_probability=0.8),
+    "win12_tail1_hold03_agree_p70": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                         holdback_s=0.3, local_agreement=True, commit_probability=0.7),
+    "win12_tail1_hold03_agree_p50": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                         holdback_s=0.3, local_agreement=True, commit_probability=0.5),
+    "win12_tail1_hold03_agree_p95": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
+                                         holdback_s=0.3, local_agreement=True, commit_probability=0.95),
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
-STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement")
+STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement", "commit_probability")
 
 
 def clip_paths() -> dict[str, list[tuple[str, Path, str]]]:
@@ -98,7 +109,8 @@ def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[s
         raw = engine.transcribe(audio[int(buffer_start * RATE):int(end * RATE)])
         spent += time.perf_counter() - t0
         decision = decide_commit(segments_after(raw, buffer_start, cursor), cursor, end, cfg.holdback_s,
-                                 cfg.max_tail_s, final, previous=previous if cfg.local_agreement else None)
+                                 cfg.max_tail_s, final, previous=previous if cfg.local_agreement else None,
+                                 confident=cfg.commit_probability)
         previous = decision.pending
         words += [w.text for s in decision.segments for w in s.words]
         delays += [end - w.end for s in decision.segments for w in s.words]
@@ -148,7 +160,10 @@ def main() -> None:
                 "whole_wer": round(jiwer.wer(a["refs"], a["whole"]), 4),
                 "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4),
                 "commit_delay_s": {f"p{q}": round(float(np.percentile(a["delays"], q)), 2) for q in (50, 95)}
-                if a["delays"] else {}}
+                if a["delays"] else {},
+                # words left for a later chunk than the one they ended in: each waits a whole chunk more
+                "held_over_share": round(float(np.mean(np.array(a["delays"]) >= args.chunk_s)), 4)
+                if a["delays"] else None}
             for n, a in acc.items()}
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / (f"asr_stream_{args.label}.json" if args.label else "asr_stream.json")

@@ -169,7 +169,8 @@ class SessionProcessor:
         agree = self._asr_config.local_agreement
         cursor, previous = self._hypotheses.pop(sid, (None, None))
         decision = decide_commit(segments, start, end, self._asr_config.holdback_s, self._asr_config.max_tail_s,
-                                 final, previous=previous if cursor == start else None)
+                                 final, previous=previous if cursor == start else None,
+                                 confident=self._asr_config.commit_probability)
         if agree and decision.pending and not final:  # kept only when the policy uses them
             self._hypotheses[sid] = (decision.cursor, list(decision.pending))
         return decision, audio, buffer_start

@@ -306,7 +306,8 @@ def test_with_local_agreement_words_two_passes_agree_on_commit_without_a_segment
     for agree in (False, True):
         store = SessionStore(DiskJournal(tmp_path / str(agree)), StoreSpec(finish_grace_s=0, notes=False))
         processor = SessionProcessor(RecordingStore(store), OneSegmentAsr(), FakePii(),
-                                     AsrConfig(holdback_s=1.0, max_tail_s=12.0, local_agreement=agree),
+                                     AsrConfig(holdback_s=1.0, max_tail_s=12.0, local_agreement=agree,
+                                               commit_probability=None),  # agreement alone
                                      PipelineConfig())
         sid = store.api.create_session("a")["session_id"]
         chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(8)]), seconds=2.0)

@@ -95,3 +95,26 @@ def test_a_lone_punctuation_word_decoded_from_silence_is_not_a_segment():
     out = segments_after(raw, 10.0, 10.0)
     assert [[w.text for w in s.words] for s in out] == [[" sauce."], [" 40", " été"]]
     assert out[1].start == 11.3 and out[0].end == 10.5
+
+
+def _sure(*words):  # (text, start, end, probability)
+    return segment_from_words([Word(t, s, e, p) for t, s, e, p in words])
+
+
+def test_words_whisper_is_sure_of_commit_at_once_up_to_the_first_unsure_one():
+    open_segment = _sure((" the", 0.0, 0.3, 0.95), (" cough", 0.3, 0.8, 0.9), (" started", 0.8, 1.2, 0.4),
+                         (" Monday", 1.2, 1.6, 0.99), (" night", 1.75, 1.95, 0.99))
+    off = decide_commit([open_segment], 0.0, 2.0, 0.3, 12, final=False)
+    on = decide_commit([open_segment], 0.0, 2.0, 0.3, 12, final=False, confident=0.7)
+    assert off.segments == []  # one open segment, a short tail: without the gate everything waits
+    assert [w.text for s in on.segments for w in s.words] == [" the", " cough"]  # not past the unsure word
+    assert on.cursor == 0.8 and [w.text for w in on.pending] == [" started", " Monday", " night"]
+
+
+def test_a_sure_word_in_the_held_back_tail_still_waits_and_overlaps_back_off():
+    tail = _sure((" ache", 0.0, 0.5, 0.99), (" in", 0.5, 1.0, 0.99), (" chest", 1.85, 2.0, 0.99))
+    d = decide_commit([tail], 0.0, 2.0, 0.3, 12, final=False, confident=0.7)
+    assert [w.text for s in d.segments for w in s.words] == [" ache", " in"]  # "chest" ends in the last 0.3 s
+    overlapping = _sure((" ache", 0.0, 0.6, 0.99), (" in", 0.5, 1.0, 0.2), (" chest", 1.8, 2.0, 0.9))
+    d = decide_commit([overlapping], 0.0, 2.0, 0.3, 12, final=False, confident=0.7)
+    assert d.segments == []  # the next word starts inside "ache": no cut there

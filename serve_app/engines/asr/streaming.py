@@ -11,7 +11,8 @@ Words commit when Whisper ends a segment before the held-back tail, word by word
 a pause once the uncommitted tail is longer than ``max_tail_s``, and (with the
 previous pass's uncommitted words given) when two passes in a row agree on them:
 the "local agreement" policy of Machacek et al., *Turning Whisper into Real-Time
-Transcription System* (2023), which commits sooner than waiting for a segment end.
+Transcription System* (2023), which commits sooner than waiting for a segment end; and
+(``confident``) the leading words Whisper itself is sure of, without waiting for a second pass.
 """
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def decide_commit(
     final: bool,
     min_gap_s: float = 0.15,
     previous: Sequence[Word] | None = None,
+    confident: float | None = None,
 ) -> CommitDecision:
     """Decide what to commit from a buffer's transcription.
 
@@ -83,6 +85,8 @@ def decide_commit(
         previous: the words the previous pass decoded after this buffer's ``buffer_start``
             and did not commit (its ``pending``); the leading words this pass agrees on
             (same text, ending before the held-back tail) are committed.
+        confident: also commit the leading uncommitted words whose probability is at least this and
+            that end before the held-back tail (None: off).
     """
     words = [w for seg in segments for w in seg.words]
     if final:
@@ -95,6 +99,8 @@ def decide_commit(
     decision = _commit(segments, words, buffer_start, buffer_end, limit, max_tail_s, min_gap_s)
     if previous:
         decision = _agree(decision, words, previous, buffer_start, limit)
+    if confident is not None:
+        decision = _confident(decision, words, buffer_start, limit, confident)
     committed = sum(len(seg.words) for seg in decision.segments)  # always a prefix of ``words``
     return CommitDecision(decision.segments, decision.cursor, words[committed:])
 
@@ -118,6 +124,25 @@ def _agree(decision: CommitDecision, words: list[Word], previous: Sequence[Word]
     following = words[agreed] if agreed < len(words) else None
     cursor = _cursor_after(words[agreed - 1].end, following)
     return CommitDecision([*decision.segments, segment_from_words(words[done:agreed])], max(buffer_start, cursor))
+
+
+def _confident(decision: CommitDecision, words: list[Word], buffer_start: float, limit: float,
+               threshold: float) -> CommitDecision:
+    """``decision`` extended by the words after it that Whisper is at least ``threshold`` sure of and
+    that end before ``limit``.  No pause is needed after them (a sure word away from the buffer's end
+    was not cut by it; requiring 0.15 s of silence committed almost nothing more: bench.perf.asr_stream,
+    ``confident_tune*``); the cut backs off only where the next word overlaps the last one."""
+    done = sum(len(seg.words) for seg in decision.segments)
+    sure = done
+    while sure < len(words) and words[sure].probability >= threshold and words[sure].end <= limit:
+        sure += 1
+    for cut in range(sure, done, -1):
+        following = words[cut] if cut < len(words) else None
+        if following is None or following.start >= words[cut - 1].end:
+            cursor = _cursor_after(words[cut - 1].end, following)
+            return CommitDecision([*decision.segments, segment_from_words(words[done:cut])],
+                                  max(buffer_start, cursor))
+    return decision
 
 
 def _commit(segments: Sequence[AsrSegment], words: list[Word], buffer_start: float, buffer_end: float,
