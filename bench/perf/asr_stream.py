@@ -134,7 +134,11 @@ def main() -> None:
     engines = {n: FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language,
                                       cfg.vad_filter, **{k: v for k, v in VARIANTS[n].items() if k not in STREAM_KEYS})
                for n in names}
-    configs = {n: cfg.model_copy(update={k: v for k, v in VARIANTS[n].items() if k in STREAM_KEYS}) for n in names}
+    # a variant's streaming settings over the defaults, the commit gate off unless it names one (every
+    # variant before it was measured without it)
+    configs = {n: cfg.model_copy(update={"commit_probability": None,
+                                         **{k: v for k, v in VARIANTS[n].items() if k in STREAM_KEYS}})
+               for n in names}
     sets = clip_sets()
     report: dict = {"chunk_s": args.chunk_s, "asr": cfg.model_dump(), "variants": {n: VARIANTS[n] for n in names},
                     "sets": {}}
