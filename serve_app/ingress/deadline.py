@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Awaitable, Callable
 
-__all__ = ["RequestDeadline", "send_request_timeout"]
+from starlette.requests import ClientDisconnect
+
+from serve_app.ingress.errors import error_response
+
+__all__ = ["RequestDeadline", "answer_json_within", "send_request_timeout"]
 
 
 class RequestDeadline:
@@ -51,4 +56,28 @@ async def send_request_timeout(send, timeout_s: float) -> None:
     await send({"type": "http.response.start", "status": 503,
                 "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
                             (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def answer_json_within(scope, receive, send, timeout_s: float, status: int,
+                             produce: Callable[[], Awaitable[bytes]]) -> None:
+    """Answer ``status`` with the JSON body ``produce()`` returns, if it returns within ``timeout_s``.
+
+    For the pure ASGI fast paths: past the deadline ``503 request_timeout`` (as
+    :class:`RequestDeadline`), an error as the app's exception handlers map it
+    (:func:`~serve_app.ingress.errors.error_response`), and nothing at all when the client left
+    while its body was being read.
+    """
+    deadline = asyncio.timeout(timeout_s)
+    try:
+        async with deadline:
+            body = await produce()
+    except ClientDisconnect:  # nobody is listening
+        return None
+    except Exception as exc:  # noqa: BLE001 - mapped exactly as the exception handlers map it
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            return await send_request_timeout(send, timeout_s)
+        return await error_response(exc)(scope, receive, send)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

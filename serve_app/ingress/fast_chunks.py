@@ -15,22 +15,17 @@ OpenAPI document (and answers when this middleware is not installed).
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Awaitable, Callable
 
-from starlette.requests import ClientDisconnect
-
 from serve_app.ingress.bodies import read_limited
-from serve_app.ingress.deadline import send_request_timeout
-from serve_app.ingress.errors import error_response
+from serve_app.ingress.deadline import answer_json_within
 from serve_app.ingress.schemas import ChunkAccepted
 from serve_app.log_context import enter_session
 
 __all__ = ["FastChunkUploads"]
 
 _CHUNK = re.compile(r"/v1/sessions/([^/]+)/audio/([0-9]{1,18})")
-_JSON = [(b"content-type", b"application/json")]
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -60,19 +55,11 @@ class FastChunkUploads:
             return await self.app(scope, receive, send)
         sid, seq = match.group(1), int(match.group(2))
         enter_session(sid)
-        deadline = asyncio.timeout(self._timeout_s)
-        try:
-            async with deadline:
-                who = self._clinician(_header(scope, b"authorization"))
-                data = await read_limited(scope, receive, self._max_bytes)
-                result = await self._put_chunk(who, sid, seq, data, _header(scope, b"content-type"))
-            body = ChunkAccepted.model_validate(result).model_dump_json().encode()
-        except ClientDisconnect:  # nothing was stored and nobody is listening
-            return None
-        except Exception as exc:  # noqa: BLE001 - mapped exactly as the exception handlers map it
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                return await send_request_timeout(send, self._timeout_s)
-            return await error_response(exc)(scope, receive, send)
-        await send({"type": "http.response.start", "status": 202,
-                    "headers": [*_JSON, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+
+        async def accept() -> bytes:  # the route's order: 401, then 413 while reading, then the service
+            who = self._clinician(_header(scope, b"authorization"))
+            data = await read_limited(scope, receive, self._max_bytes)
+            result = await self._put_chunk(who, sid, seq, data, _header(scope, b"content-type"))
+            return ChunkAccepted.model_validate(result).model_dump_json().encode()
+
+        await answer_json_within(scope, receive, send, self._timeout_s, 202, accept)

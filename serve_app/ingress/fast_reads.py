@@ -14,19 +14,16 @@ acknowledged write is never served a snapshot older than that write
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Awaitable, Callable
 
-from serve_app.ingress.deadline import send_request_timeout
-from serve_app.ingress.errors import error_response
+from serve_app.ingress.deadline import answer_json_within
 from serve_app.log_context import enter_session
 
 __all__ = ["FastStateReads"]
 
 _STATE = re.compile(r"/v1/sessions/([^/]+)")
 _SESSION = re.compile(r"/v1/sessions/([^/]+)(?:/.*)?")
-_JSON = [(b"content-type", b"application/json")]
 
 
 class FastStateReads:
@@ -56,17 +53,8 @@ class FastStateReads:
         sid = match.group(1)
         enter_session(sid)
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
-        deadline = asyncio.timeout(self._timeout_s)
-        try:
-            async with deadline:
-                body = await self._read(self._clinician(authorization), sid)
-        except Exception as exc:  # noqa: BLE001 - mapped exactly as the exception handlers map it
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                return await send_request_timeout(send, self._timeout_s)
-            return await error_response(exc)(scope, receive, send)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*_JSON, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await answer_json_within(scope, receive, send, self._timeout_s, 200,
+                                 lambda: self._read(self._clinician(authorization), sid))
 
     async def _write(self, scope, receive, send):
         match = _SESSION.fullmatch(scope["path"])
