@@ -110,7 +110,7 @@ class AsrConfig(_Strict):
         "(outside the held-back tail); null (default): off. 0.7, chosen on the tune clips, cut the commit delay p95 "
         "2.77 -> 2.29 s (tune) and 2.90 -> 2.45 s (held-out) at chunked WER 0.1496 -> 0.1339 / 0.2422 -> 0.2504, "
         "but committed a repetition loop held out and, at 8 live sessions, left the committed-word p95 at 2.3 s "
-        "with one 1.7-2.6 s chunk lag per run (bench.perf.asr_stream / capacity, confident / cap30): off until "
+        "with each run's slowest chunk 1.7-2.6 s late (bench.perf.asr_stream / capacity, confident / cap30): off until "
         "that is understood.")
 
 
