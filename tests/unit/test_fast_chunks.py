@@ -65,6 +65,8 @@ def _answers(client: TestClient, sid: str) -> list[tuple]:
         ("PUT", f"/v1/sessions/{sid}/audio/2", _wav(3.0), {**ALICE, "Content-Type": "audio/wav"}),  # 413 bytes
         ("PUT", f"/v1/sessions/{sid}/audio/2", _streamed(_wav(3.0)), {**ALICE, "Content-Type": "audio/wav"}),
         ("PUT", f"/v1/sessions/{sid}/audio/2", _wav(1.5), {**ALICE, "Content-Type": "audio/wav"}),  # too long
+        ("PUT", f"/v1/sessions/{sid}/audio/2", b"\0" * 70_000, {**ALICE, "Content-Type": "audio/wav"}),  # bytes
+        ("PUT", f"/v1/sessions/{sid}/audio/2", _streamed(b"\0" * 70_000), {**ALICE, "Content-Type": "audio/wav"}),
         ("PUT", f"/v1/sessions/{sid}/audio/99999999999", wav, {**ALICE, "Content-Type": "audio/wav"}),
         ("PUT", f"/v1/sessions/{sid}/audio/-1", wav, {**ALICE, "Content-Type": "audio/wav"}),   # FastAPI's
         ("PUT", f"/v1/sessions/{sid}/audio/two", wav, {**ALICE, "Content-Type": "audio/wav"}),  # FastAPI's
@@ -85,8 +87,10 @@ def test_every_answer_is_the_fastapi_routes_answer(tmp_path):
     got = _answers(fast, fast_sid)
     assert got == _answers(slow, slow_sid)
     statuses = [status for _, status, _, _ in got]
-    assert statuses == [202, 202, 409, 202, 401, 401, 404, 404, 415, 415, 422, 422, 413, 413, 413, 422, 422, 422,
-                        202], got
+    assert statuses == [202, 202, 409, 202, 401, 401, 404, 404, 415, 415, 422, 422, 413, 413, 413, 413, 413, 422, 422,
+                        422, 202], got
+    # past the byte limit, declared or streamed, before any decoding (not the decoder's 422 for those zeros)
+    assert [body["error"]["code"] for _, _, body, _ in got[15:17]] == ["payload_too_large"] * 2
     assert got[1][2] == {"seq": 0, "duplicate": True}
     for store, sid in ((fast_store, fast_sid), (slow_store, slow_sid)):
         assert store.api.get_state("alice", sid)["chunks"]["received"] == 3  # seq 0, 7 and 3; nothing else
