@@ -64,17 +64,10 @@ VARIANTS = {
                                       holdback_s=0.2, local_agreement=True),
     "win12_tail0_hold0_agree": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=0.0,
                                     holdback_s=0.0, local_agreement=True),
-    # commit the words Whisper is sure of at once (a pause after them, outside the held-back tail)
-    "win12_tail1_hold03_agree_p90": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
-                                         holdback_s=0.3, local_agreement=True, commit_probability=0.9),
-    "win12_tail1_hold03_agree_p80": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
-                                         holdback_s=0.3, local_agreement=True, commit_probability=0.8),
-    "win12_tail1_hold03_agree_p70": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
-                                         holdback_s=0.3, local_agreement=True, commit_probability=0.7),
-    "win12_tail1_hold03_agree_p50": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
-                                         holdback_s=0.3, local_agreement=True, commit_probability=0.5),
-    "win12_tail1_hold03_agree_p95": dict(window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0,
-                                         holdback_s=0.3, local_agreement=True, commit_probability=0.95),
+    # the words Whisper is at least this sure of commit at once (outside the held-back tail)
+    **{f"win12_tail1_hold03_agree_p{round(p * 100)}": dict(
+        window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0, holdback_s=0.3,
+        local_agreement=True, commit_probability=p) for p in (0.95, 0.9, 0.8, 0.7, 0.5)},
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
 STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement", "commit_probability")

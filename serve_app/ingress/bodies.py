@@ -1,6 +1,7 @@
 """Request bodies read with a bound: 413 as soon as a body passes its limit, declared or streamed."""
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 
 from serve_app.errors import PayloadTooLarge
@@ -16,7 +17,7 @@ async def read_limited(scope, receive, limit: int) -> bytes:
             as each piece arrives, so an endless body costs at most ``limit`` bytes).
         ClientDisconnect: the client went away before the whole body arrived (as Starlette raises).
     """
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+    declared = Headers(scope=scope).get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
     chunks, size = [], 0

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Awaitable, Callable
 
+from starlette.datastructures import Headers
+
 from serve_app.ingress.bodies import read_limited
 from serve_app.ingress.deadline import answer_json_within
 from serve_app.ingress.schemas import ChunkAccepted
@@ -26,10 +28,6 @@ from serve_app.log_context import enter_session
 __all__ = ["FastChunkUploads"]
 
 _CHUNK = re.compile(r"/v1/sessions/([^/]+)/audio/([0-9]{1,18})")
-
-
-def _header(scope, name: bytes) -> str | None:
-    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), None)
 
 
 class FastChunkUploads:
@@ -56,10 +54,12 @@ class FastChunkUploads:
         sid, seq = match.group(1), int(match.group(2))
         enter_session(sid)
 
+        headers = Headers(scope=scope)
+
         async def accept() -> bytes:  # the route's order: 401, then 413 while reading, then the service
-            who = self._clinician(_header(scope, b"authorization"))
+            who = self._clinician(headers.get("authorization"))
             data = await read_limited(scope, receive, self._max_bytes)
-            result = await self._put_chunk(who, sid, seq, data, _header(scope, b"content-type"))
+            result = await self._put_chunk(who, sid, seq, data, headers.get("content-type"))
             return ChunkAccepted.model_validate(result).model_dump_json().encode()
 
         await answer_json_within(scope, receive, send, self._timeout_s, 202, accept)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Awaitable, Callable
 
+from starlette.datastructures import Headers
+
 from serve_app.ingress.deadline import answer_json_within
 from serve_app.log_context import enter_session
 
@@ -52,7 +54,7 @@ class FastStateReads:
             return await self.app(scope, receive, send)
         sid = match.group(1)
         enter_session(sid)
-        authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
+        authorization = Headers(scope=scope).get("authorization")
         await answer_json_within(scope, receive, send, self._timeout_s, 200,
                                  lambda: self._read(self._clinician(authorization), sid))
 

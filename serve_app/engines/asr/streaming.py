@@ -101,8 +101,7 @@ def decide_commit(
         decision = _agree(decision, words, previous, buffer_start, limit)
     if confident is not None:
         decision = _confident(decision, words, buffer_start, limit, confident)
-    committed = sum(len(seg.words) for seg in decision.segments)  # always a prefix of ``words``
-    return CommitDecision(decision.segments, decision.cursor, words[committed:])
+    return CommitDecision(decision.segments, decision.cursor, words[_count(decision):])
 
 
 def _norm(text: str) -> str:
@@ -113,17 +112,26 @@ def _agree(decision: CommitDecision, words: list[Word], previous: Sequence[Word]
            limit: float) -> CommitDecision:
     """``decision`` extended by the words after it that ``previous`` also decoded, in the same
     order with the same text, that end before ``limit`` (local agreement of two passes)."""
-    done = sum(len(seg.words) for seg in decision.segments)
+    done = _count(decision)
     agreed = 0
     for new, old in zip(words, previous):
         if _norm(new.text) != _norm(old.text) or new.end > limit:
             break
         agreed += 1
-    if agreed <= done:
-        return decision
-    following = words[agreed] if agreed < len(words) else None
-    cursor = _cursor_after(words[agreed - 1].end, following)
-    return CommitDecision([*decision.segments, segment_from_words(words[done:agreed])], max(buffer_start, cursor))
+    return _extended(decision, words, agreed, buffer_start) if agreed > done else decision
+
+
+def _extended(decision: CommitDecision, words: list[Word], upto: int, buffer_start: float) -> CommitDecision:
+    """``decision`` with the words after it up to ``words[upto]`` committed as one more segment."""
+    following = words[upto] if upto < len(words) else None
+    cursor = _cursor_after(words[upto - 1].end, following)
+    return CommitDecision([*decision.segments, segment_from_words(words[_count(decision):upto])],
+                          max(buffer_start, cursor))
+
+
+def _count(decision: CommitDecision) -> int:
+    """How many words ``decision`` commits (always a prefix of the buffer's words)."""
+    return sum(len(seg.words) for seg in decision.segments)
 
 
 def _confident(decision: CommitDecision, words: list[Word], buffer_start: float, limit: float,
@@ -132,16 +140,12 @@ def _confident(decision: CommitDecision, words: list[Word], buffer_start: float,
     that end before ``limit``.  No pause is needed after them (a sure word away from the buffer's end
     was not cut by it; requiring 0.15 s of silence committed almost nothing more: bench.perf.asr_stream,
     ``confident_tune*``); the cut backs off only where the next word overlaps the last one."""
-    done = sum(len(seg.words) for seg in decision.segments)
-    sure = done
+    done = sure = _count(decision)
     while sure < len(words) and words[sure].probability >= threshold and words[sure].end <= limit:
         sure += 1
     for cut in range(sure, done, -1):
-        following = words[cut] if cut < len(words) else None
-        if following is None or following.start >= words[cut - 1].end:
-            cursor = _cursor_after(words[cut - 1].end, following)
-            return CommitDecision([*decision.segments, segment_from_words(words[done:cut])],
-                                  max(buffer_start, cursor))
+        if cut == len(words) or words[cut].start >= words[cut - 1].end:
+            return _extended(decision, words, cut, buffer_start)
     return decision
 
 
