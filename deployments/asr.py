@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Callable
 
@@ -17,7 +18,15 @@ __all__ = ["ASR", "build_asr_engine"]
 
 
 def build_asr_engine(cfg: AsrConfig, model_cache: str) -> AsrBackend:
-    """The faster-whisper engine for ``cfg.model`` (packaged tiny.en / base, or a local path)."""
+    """The engine for ``cfg.backend``: faster-whisper for ``cfg.model`` (packaged tiny.en / base, or a
+    local path), or WhisperX (in its own virtualenv, ``cfg.model`` already a local path: the builder
+    resolves it, since that environment has no model packages)."""
+    if cfg.backend == "whisperx":
+        from serve_app.engines.asr.whisperx_engine import WhisperXEngine
+
+        wx = cfg.whisperx
+        return WhisperXEngine(cfg.model, cfg.compute_type, cfg.cpu_threads, cfg.language, wx.batch_size,
+                              wx.chunk_size_s, wx.align_model, wx.vad_onset, wx.vad_offset)
     from serve_app.engines.asr.models import resolve_whisper_model
     from serve_app.engines.asr.whisper import FasterWhisperEngine
 
@@ -48,12 +57,17 @@ class ASR:
     def __init__(self, config: AsrConfig, model_cache: str, engine: Callable[[], AsrBackend] | None = None):
         self._engine = engine() if engine is not None else build_asr_engine(config, model_cache)
         self._batched = config.batched_decode
+        self._backend = "custom" if engine is not None else config.backend
         self._slots = asyncio.Semaphore(config.parallel_decodes)  # FIFO: waiters are woken in order
         self._decode.set_max_batch_size(config.max_batch_size)
         self._decode.set_batch_wait_timeout_s(config.batch_wait_s)
 
     async def ready(self) -> bool:
         return True
+
+    async def info(self) -> dict:
+        """Which backend this replica runs and in which Python (WhisperX runs in its own virtualenv)."""
+        return {"backend": self._backend, "python": sys.executable}
 
     async def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
         """16 kHz mono float32 -> segments with word timings (seconds from sample 0)."""

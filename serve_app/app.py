@@ -33,8 +33,10 @@ from deployments.pii import PII
 from deployments.pipeline import Pipeline, PipelineArgs
 from deployments.roles import Roles
 from serve_app.config import AppArgs
+from serve_app.engines.asr.models import resolve_whisper_model
 from serve_app.ingress.auth import ensure_dev_token
 from serve_app.placement import cluster_gpus, deployment_options, notes_placement
+from serve_app.runtime_envs import asr_runtime_env
 from serve_app.sealing import ensure_key_file
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
@@ -101,7 +103,12 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
         ensure_key_file(data_key_path)
     store = store_spec(cfg, data_dir, str(data_key_path))
 
-    asr = ASR.options(**deployment_options(res.asr, gpus)).bind(cfg.asr, str(model_cache), engines.asr)
+    asr_cfg = cfg.asr
+    if asr_cfg.backend == "whisperx" and engines.asr is None:  # its replica cannot import the model packages
+        asr_cfg = asr_cfg.model_copy(update={"model": resolve_whisper_model(asr_cfg.model, model_cache)})
+    asr_env = asr_runtime_env(asr_cfg) if engines.asr is None else None
+    asr = ASR.options(**deployment_options(res.asr, gpus, runtime_env=asr_env)).bind(
+        asr_cfg, str(model_cache), engines.asr)
     pii_cfg, pii_tunables = split(cfg.pii, "pii")  # thresholds go as user_config: retuned without a restart
     pii = PII.options(**deployment_options(res.pii, gpus), user_config=pii_tunables).bind(pii_cfg, engines.pii)
     roles = Roles.options(**deployment_options(res.roles, gpus)).bind(cfg.roles, engines.roles) \

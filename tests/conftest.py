@@ -1,10 +1,11 @@
-"""Tier markers by folder (tests/unit, tests/graph, tests/cluster, tests/integration, tests/e2e)."""
+"""Tier markers by folder (tests/unit, tests/graph, tests/cluster, tests/integration, tests/e2e, and the
+opt-in tests/whisperx)."""
 import pytest
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        for tier in ("unit", "graph", "cluster", "integration", "e2e"):
+        for tier in ("unit", "graph", "cluster", "integration", "e2e", "whisperx"):
             if f"tests/{tier}/" in str(item.fspath).replace("\\", "/"):
                 item.add_marker(getattr(pytest.mark, tier))
 

@@ -181,3 +181,38 @@ def test_autoscaling_and_back_pressure_become_serve_options_serve_accepts():
         DeploymentResources(max_replicas_per_node=0)
     with pytest.raises(ValueError):
         Autoscaling(min_replicas=3, max_replicas=2)
+
+
+def test_the_whisperx_backend_runs_the_asr_replica_in_its_own_python(monkeypatch, tmp_path):
+    """asr.backend whisperx: the ASR replica gets that virtualenv's Python (Ray runtime_env
+    py_executable), this checkout on PYTHONPATH and a model path it can open without the model
+    packages; the other replicas stay in the service's environment."""
+    python = tmp_path / "wx" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    monkeypatch.setenv("SCRIBE_WHISPERX_PYTHON", str(python))
+    graph = _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"asr": {"backend": "whisperx"}})
+    env = graph["ASR"].ray_actor_options["runtime_env"]
+    assert env["py_executable"] == str(python)
+    assert env["env_vars"]["PYTHONPATH"] == str(ROOT) and env["env_vars"]["HF_HUB_OFFLINE"] == "1"
+    asr_config = graph["ASR"].init_args[0]
+    assert asr_config.backend == "whisperx" and (Path(asr_config.model) / "model.bin").exists()
+    assert all("py_executable" not in d.ray_actor_options.get("runtime_env", {})
+               for name, d in graph.items() if name != "ASR")
+
+
+def test_the_whisperx_backend_without_its_virtualenv_is_refused_at_build_time(monkeypatch, tmp_path):
+    from serve_app.runtime_envs import BackendUnavailable
+
+    monkeypatch.setenv("SCRIBE_WHISPERX_PYTHON", str(tmp_path / "missing" / "python"))
+    with pytest.raises(BackendUnavailable, match="whisperx_env.sh"):
+        _graph(monkeypatch, tmp_path, gpus=0.0, overrides={"asr": {"backend": "whisperx"}})
+
+
+def test_runtime_env_and_env_vars_merge():
+    res = DeploymentResources(num_cpus=0.5, nice=19)
+    opts = deployment_options(res, 0, env_vars={"A": "1"},
+                              runtime_env={"py_executable": "/x/python", "env_vars": {"B": "2"}})
+    assert opts["ray_actor_options"]["runtime_env"] == {
+        "py_executable": "/x/python", "env_vars": {"B": "2", "A": "1", "SCRIBE_NICE": "19"}}
