@@ -43,7 +43,11 @@ class WhisperXConfig(_Strict):
         "Ray and this project's ASR dependencies); the ASR replica runs in it (Ray runtime_env py_executable). "
         "null: $SCRIBE_WHISPERX_PYTHON, else ~/.cache/clinical-scribe/whisperx-venv/bin/python.")
     batch_size: int = Field(8, ge=1, le=64, description="A buffer's VAD speech regions decoded in one batched call.")
-    chunk_size_s: int = Field(30, ge=1, le=30, description="VAD speech regions are merged up to this many seconds.")
+    chunk_size_s: int = Field(
+        4, ge=1, le=30, description="VAD speech regions are merged up to this many seconds (WhisperX's chunk_size, "
+        "30 for whole files). Streamed 2 s chunks, tune clips, chunked WER 2 / 4 / 8 / 30 s: 0.255 / 0.192 / 0.341 / "
+        "0.333 (the 30 s figure before long aligned words were clamped); each region is decoded in a 30 s window, "
+        "so shorter regions cost more (bench.perf.asr_backends, tune_cs*).")
     align_model: str | None = Field(
         None, description="A local wav2vec2 CTC model directory (Hugging Face format) for WhisperX's forced "
         "alignment; null: Whisper's own cross-attention word alignment (WhisperX downloads its alignment models "

@@ -10,8 +10,9 @@ Both are fed by :func:`bench.perf.asr_stream.stream`: every 2 s the buffer from 
 left context is transcribed and the shipped commit policy decides what to commit, so chunked WER,
 ASR seconds per audio second (each call timed; WhisperX's include the replica call, a few ms) and
 commit delays compare like for like.  Whole-clip WER is ``bench.perf.whisperx_compare``'s (a whole
-consultation is more than the 4 MB a Serve call carries in the high-throughput mode's gRPC).  Clip sets: the frozen ``tune`` / ``held_out`` split
-of ``bench.perf.asr_stream``; backends interleaved clip by clip.
+consultation is more than the 4 MB a Serve call carries in the high-throughput mode's gRPC).
+Clip sets: the frozen ``tune`` / ``held_out`` split of ``bench.perf.asr_stream`` (WhisperX settings,
+``--whisperx``, chosen on ``tune`` only); backends interleaved clip by clip.
 Result: ``bench/results/asr_backends[_<label>].json``.
 """
 from __future__ import annotations
@@ -46,15 +47,18 @@ def main() -> None:
     parser.add_argument("--sets", default="tune,held_out")
     parser.add_argument("--chunk-s", type=float, default=2.0)
     parser.add_argument("--label", default="")
+    parser.add_argument("--whisperx", default="{}", help='asr.whisperx overrides as JSON, e.g. \'{"chunk_size_s": 4}\'')
     args = parser.parse_args()
     shipped = AsrConfig(**yaml.safe_load((ROOT / "serve_config.yaml").read_text())["applications"][0]["args"]["asr"])
-    start_serve_app({"asr": {"backend": "whisperx"}, "notes": {"enabled": False}})
+    whisperx = json.loads(args.whisperx)
+    start_serve_app({"asr": {"backend": "whisperx", "whisperx": whisperx}, "notes": {"enabled": False}})
     try:
         info = call_deployment("ASR", "info")
         t0 = time.perf_counter()
         engines = {"faster_whisper": build_asr_engine(shipped, "/tmp"), "whisperx": DeploymentEngine()}
         engines["whisperx"].transcribe(np.zeros(RATE, dtype=np.float32))  # the replica is up and warm
         report: dict = {"chunk_s": args.chunk_s, "asr": shipped.model_dump(), "whisperx_replica": info,
+                        "whisperx_overrides": whisperx,
                         "sets": {}}
         sets = clip_sets()
         for set_name in args.sets.split(","):
