@@ -27,6 +27,14 @@ TRAIN = SHARED_DATA / "train"
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
+def save_result(name: str, label: str, report: dict) -> Path:
+    """Write ``report`` to ``bench/results/<name>[_<label>].json``; returns the path."""
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / (f"{name}_{label}.json" if label else f"{name}.json")
+    out.write_text(json.dumps(report, indent=1))
+    return out
+
+
 def librispeech_clips() -> list[dict]:
     """The single-speaker LibriSpeech dev clips with their reference text."""
     rows = [json.loads(line) for line in (DEV / "audio" / "manifest.jsonl").read_text().splitlines() if line.strip()]

@@ -21,12 +21,11 @@ import argparse
 import json
 import time
 
-import jiwer
 import numpy as np
 
-from bench.harness.data import RESULTS, normalise
+from bench.harness.data import normalise, save_result
 from bench.harness.serve import call_deployment, start_serve_app, stop_serve_app
-from bench.perf.asr_stream import RATE, clip_sets, stream
+from bench.perf.asr_stream import RATE, clip_sets, stream, summary
 
 
 class DeploymentEngine:
@@ -74,19 +73,11 @@ def main() -> None:
                     a["audio_s"] += len(audio) / RATE
                     a["delays"] += delays
                     print(f"{set_name} {clip_id} {name}: asr {spent:.2f}s for {len(audio) / RATE:.1f}s", flush=True)
-            report["sets"][set_name] = {
-                n: {"clips": len(a["refs"]), "audio_s": round(a["audio_s"], 1),
-                    "chunked_wer": round(jiwer.wer(a["refs"], a["chunked"]), 4),
-                    "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4),
-                    "commit_delay_s": {f"p{q}": round(float(np.percentile(a["delays"], q)), 2) for q in (50, 95)},
-                    "held_over_share": round(float(np.mean(np.array(a["delays"]) >= args.chunk_s)), 4)}
-                for n, a in acc.items()}
+            report["sets"][set_name] = {n: summary(a, args.chunk_s) for n, a in acc.items()}
         report["wall_s"] = round(time.perf_counter() - t0, 1)
     finally:
         stop_serve_app()
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / (f"asr_backends_{args.label}.json" if args.label else "asr_backends.json")
-    out.write_text(json.dumps(report, indent=1))
+    save_result("asr_backends", args.label, report)
     print(json.dumps(report["sets"], indent=1))
 
 

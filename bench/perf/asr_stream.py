@@ -26,7 +26,7 @@ from pathlib import Path
 import jiwer
 import numpy as np
 
-from bench.harness.data import DEV, RESULTS, librispeech_clips, normalise
+from bench.harness.data import DEV, librispeech_clips, normalise, save_result
 from serve_app.config import AsrConfig
 from serve_app.engines.asr.streaming import decide_commit, segments_after
 
@@ -111,6 +111,21 @@ def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[s
     return "".join(words), spent, delays
 
 
+def summary(a: dict, chunk_s: float) -> dict:
+    """One variant's figures on a clip set from its accumulated ``refs``, ``chunked`` (and ``whole``)
+    transcripts, ASR and audio seconds and commit delays."""
+    out = {"clips": len(a["refs"]), "audio_s": round(a["audio_s"], 1),
+           "chunked_wer": round(jiwer.wer(a["refs"], a["chunked"]), 4)}
+    if a.get("whole"):
+        out["whole_wer"] = round(jiwer.wer(a["refs"], a["whole"]), 4)
+    out["asr_s_per_audio_s"] = round(a["asr_s"] / a["audio_s"], 4)
+    out["commit_delay_s"] = ({f"p{q}": round(float(np.percentile(a["delays"], q)), 2) for q in (50, 95)}
+                             if a["delays"] else {})
+    # words left for a later chunk than the one they ended in: each waits a whole chunk more
+    out["held_over_share"] = round(float(np.mean(np.array(a["delays"]) >= chunk_s)), 4) if a["delays"] else None
+    return out
+
+
 def main() -> None:
     from serve_app.engines.asr.models import resolve_whisper_model
     from serve_app.engines.asr.whisper import FasterWhisperEngine
@@ -151,20 +166,8 @@ def main() -> None:
                 a["delays"] += delays
                 a["audio_s"] += len(audio) / RATE
                 print(f"{set_name} {clip_id} {n}: asr {spent:.2f}s for {len(audio) / RATE:.1f}s", flush=True)
-        report["sets"][set_name] = {
-            n: {"clips": len(clips), "audio_s": round(a["audio_s"], 1),
-                "chunked_wer": round(jiwer.wer(a["refs"], a["chunked"]), 4),
-                "whole_wer": round(jiwer.wer(a["refs"], a["whole"]), 4),
-                "asr_s_per_audio_s": round(a["asr_s"] / a["audio_s"], 4),
-                "commit_delay_s": {f"p{q}": round(float(np.percentile(a["delays"], q)), 2) for q in (50, 95)}
-                if a["delays"] else {},
-                # words left for a later chunk than the one they ended in: each waits a whole chunk more
-                "held_over_share": round(float(np.mean(np.array(a["delays"]) >= args.chunk_s)), 4)
-                if a["delays"] else None}
-            for n, a in acc.items()}
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / (f"asr_stream_{args.label}.json" if args.label else "asr_stream.json")
-    out.write_text(json.dumps(report, indent=1))
+        report["sets"][set_name] = {n: summary(a, args.chunk_s) for n, a in acc.items()}
+    save_result("asr_stream", args.label, report)
     print(json.dumps(report["sets"], indent=1))
 
 

@@ -32,7 +32,7 @@ import httpx
 import numpy as np
 import soundfile as sf
 
-from bench.harness.data import DEV, RESULTS
+from bench.harness.data import DEV, save_result
 from bench.harness.serve import TOKENS, start_serve_app, stop_serve_app
 
 CHUNK_S = 2.0
@@ -244,9 +244,7 @@ def main() -> None:
     finally:
         stop_serve_app()
     report = {"chunk_s": CHUNK_S, "seconds": args.seconds, "overrides": json.loads(args.overrides), "levels": rows}
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / (f"capacity_{args.label}.json" if args.label else "capacity.json")
-    out.write_text(json.dumps(report, indent=1))
+    save_result("capacity", args.label, report)
     print(json.dumps(report, indent=1))
 
 
