@@ -46,8 +46,8 @@ class WhisperXConfig(_Strict):
     chunk_size_s: int = Field(
         4, ge=1, le=30, description="VAD speech regions are merged up to this many seconds (WhisperX's chunk_size, "
         "30 for whole files). Streamed 2 s chunks, tune clips, chunked WER 2 / 4 / 8 / 30 s: 0.255 / 0.192 / 0.341 / "
-        "0.333 (the 30 s figure before long aligned words were clamped); each region is decoded in a 30 s window, "
-        "so shorter regions cost more (bench.perf.asr_backends, tune_cs*).")
+        "0.333; each region is decoded in a 30 s window, so shorter regions cost more (bench.perf.asr_backends: "
+        "asr_backends_tune_cs*.json, and asr_backends.json for 30 s).")
     align_model: str | None = Field(
         None, description="A local wav2vec2 CTC model directory (Hugging Face format) for WhisperX's forced "
         "alignment; null: Whisper's own cross-attention word alignment (WhisperX downloads its alignment models "

@@ -28,7 +28,7 @@ import numpy as np
 
 from serve_app.engines.asr.protocol import AsrSegment, Word
 
-__all__ = ["WhisperXEngine", "segments_from_aligned", "interpolate_missing", "clamp_long_words"]
+__all__ = ["WhisperXEngine", "segments_from_aligned", "interpolate_missing"]
 
 _RATE = 16000
 _PREPEND = "\"'“¿([{-"  # faster-whisper's defaults for word_timestamps
@@ -111,23 +111,8 @@ class WhisperXEngine:
             words = [{"word": w["word"], "start": region["start"] + float(w["start"]),
                       "end": region["start"] + float(w["end"]), "score": float(w["probability"])}
                      for w in alignment if w["word"].strip()]
-            out.append({**region, "words": clamp_long_words(words)})
+            out.append({**region, "words": words})
         return out
-
-
-def clamp_long_words(words: list[dict]) -> list[dict]:
-    """Words no longer than twice the median word (at most 1.4 s): a longer one starts later.
-
-    Cross-attention alignment gives the first word of a buffer (or of speech after a pause) the
-    silence, or the words the decoder skipped, before it: "Okay" from 18.7 to 21.7 s when it was said at
-    21.4 s.  The streaming policy drops words whose midpoint lies in the already committed context,
-    so such a word was lost.  faster-whisper moves the start of those words the same way
-    (``add_word_timestamps``: twice the median duration, the median capped at 0.7 s)."""
-    durations = [w["end"] - w["start"] for w in words if w["end"] > w["start"]]
-    if not durations:
-        return words
-    longest = 2 * min(0.7, float(np.median(durations)))
-    return [{**w, "start": max(w["start"], w["end"] - longest)} for w in words]
 
 
 def interpolate_missing(words: list[dict], start: float, end: float) -> list[dict]:
