@@ -26,6 +26,7 @@ from serve_app.ingress.erasure import Eraser, ErasureLedger
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
 from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.routes import create_api
+from serve_app.ingress.server_reads import serve_state_reads
 from serve_app.ingress.service import ScribeService
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
@@ -88,7 +89,9 @@ class Ingress:
         self._service = ScribeService(self._store, pipeline_client.kick, args.app.limits, checks, recorder,
                                       args.app.export, audit, self._eraser, pseudonyms.fingerprint)
         self._retry_s = args.app.retention.erasure_retry_s
-        self._retrier = asyncio.get_event_loop().create_task(self._retry_erasures())
+        self._loop = asyncio.get_event_loop()  # the loop this replica's user code runs on
+        self._retrier = self._loop.create_task(self._retry_erasures())
+        self._server_reads = args.app.http.server_state_reads
 
     async def _retry_erasures(self) -> None:
         """Finish erasures a crash or a failing part left pending (at start, then periodically)."""
@@ -100,4 +103,7 @@ class Ingress:
             await asyncio.sleep(self._retry_s)
 
     def __serve_build_asgi_app__(self):
-        return mount_ui(create_api(self._service, self._auth, self._sse_ping_s), self._ui)
+        api = create_api(self._service, self._auth, self._sse_ping_s)
+        if self._server_reads:  # the HTTP server's middleware (serve_app.ingress.server_reads) answers them
+            serve_state_reads(api.state.state_read, self._loop)
+        return mount_ui(api, self._ui)

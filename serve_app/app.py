@@ -35,6 +35,7 @@ from deployments.roles import Roles
 from serve_app.config import AppArgs
 from serve_app.engines.asr.models import resolve_whisper_model
 from serve_app.ingress.auth import ensure_dev_token
+from serve_app.ingress.server_reads import server_reads_env
 from serve_app.placement import cluster_gpus, deployment_options, notes_placement
 from serve_app.runtime_envs import asr_runtime_env
 from serve_app.sealing import ensure_key_file
@@ -130,6 +131,7 @@ def build_graph(cfg: AppArgs, engines: EngineFactories | None = None) -> Applica
     flywheel_root = cfg.flywheel.root or str(data_dir / "flywheel")
     flywheel = Flywheel.options(**deployment_options(res.flywheel, gpus)).bind(
         cfg.flywheel, cfg.pii, flywheel_root, engines.pii, cfg.retention.quarantine_days)
-    return Ingress.options(**deployment_options(res.ingress, gpus)).bind(
+    ingress_env = server_reads_env() if cfg.http.server_state_reads else None
+    return Ingress.options(**deployment_options(res.ingress, gpus, env_vars=ingress_env)).bind(
         pipeline, asr, pii, roles, guardrails, flywheel,
         IngressArgs(app=cfg, store=store, dev_token_path=dev_token_path, pseudonym_key_path=key_path))

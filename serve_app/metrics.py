@@ -53,6 +53,9 @@ METRICS: dict[str, Spec] = {s.name.removeprefix("scribe_"): s for s in (
          ("schema_valid",)),
     Spec("counter", "scribe_note_warnings_total", "Guardrail warnings raised, by kind, per check of a note version.",
          ("kind",)),
+    Spec("counter", "scribe_state_reads_total", "State reads (GET /v1/sessions/{sid}) answered in the Ingress's HTTP "
+         "server ahead of Serve's request handling, by HTTP status (Serve's request metrics do not see them).",
+         ("status",)),
     Spec("counter", "scribe_phi_detections_total", "PHI spans masked, by entity type (never the value).",
          ("entity_type",)),
     Spec("counter", "scribe_feedback_total", "Feedback items spooled and published (outcome=spooled, published) "

@@ -69,7 +69,9 @@ async def _writer(http: httpx.AsyncClient, chunk: bytes, until: float, lat: list
 
 
 async def _level(url: str, sid: str, clients: int, writers: int, seconds: float, chunk: bytes,
-                 readers: str = "httpx", stagger: bool = False, think_ms: int = 0) -> dict:
+                 readers: str = "httpx", stagger: bool = False, think_ms: int = 0, read_url: str | None = None) -> dict:
+    """One window: ``writers`` sessions written in real time while ``clients`` read for ``seconds``
+    (``read_url``, with ``wrk``: another URL read under the same writes; default the state of ``sid``)."""
     auth = {"Authorization": f"Bearer {TOKENS['alice']}"}
     limits = httpx.Limits(max_connections=clients + writers + 4)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=auth) as http:
@@ -81,8 +83,8 @@ async def _level(url: str, sid: str, clients: int, writers: int, seconds: float,
         writing = [_writer(http, chunk, until, puts, errors, k * CHUNK_S / writers if stagger else 0.0)
                    for k in range(writers)]
         if readers == "wrk":
-            result, *_ = await asyncio.gather(run_wrk(f"{url}/v1/sessions/{sid}", clients, seconds, auth, think_ms),
-                                              *writing)
+            target = read_url or f"{url}/v1/sessions/{sid}"
+            result, *_ = await asyncio.gather(run_wrk(target, clients, seconds, auth, think_ms), *writing)
             summary = {"reads_per_s": result["requests_per_s"],
                        "reads": {k: result[k] for k in ("requests", "p50_ms", "p90_ms", "p99_ms")},
                        "read_errors": result["errors"]}
@@ -110,6 +112,8 @@ def main() -> None:
     parser.add_argument("--think-ms", type=int, default=0,
                         help="with --readers wrk: each reader waits this long after each answer (a polling screen)")
     parser.add_argument("--ingress-replicas", type=int, default=None, help="resources.ingress.num_replicas")
+    parser.add_argument("--no-server-reads", action="store_true",
+                        help="http.server_state_reads: false (state reads through Serve's request handling)")
     args = parser.parse_args()
     if args.readers == "wrk":
         require_wrk()
@@ -135,6 +139,8 @@ def main() -> None:
         chunk = buf.getvalue()
     if args.ingress_replicas:
         overrides = {**overrides, "resources": {"ingress": {"num_replicas": args.ingress_replicas}}}
+    if args.no_server_reads:
+        overrides = {**overrides, "http": {"server_state_reads": False}}
     app = start_serve_app(overrides, engines=engines, redis=args.redis)
     try:
         http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
@@ -153,6 +159,7 @@ def main() -> None:
     report = {"engines": args.engines, "store": "redis" if args.redis else "disk", "seconds": args.seconds,
               "front": "haproxy" if args.haproxy else "serve_proxy", "readers": args.readers,
               "ingress_replicas": args.ingress_replicas or 1, "writers_staggered": args.stagger,
+              "server_state_reads": not args.no_server_reads,
               "think_ms": args.think_ms,
               "throughput_optimized": os.environ.get("RAY_SERVE_THROUGHPUT_OPTIMIZED") == "1",
               "levels": levels}

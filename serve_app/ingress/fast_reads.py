@@ -22,10 +22,38 @@ from starlette.datastructures import Headers
 from serve_app.ingress.deadline import answer_json_within
 from serve_app.log_context import enter_session
 
-__all__ = ["FastStateReads"]
+__all__ = ["FastStateReads", "StateReadAnswer", "state_read_sid"]
 
 _STATE = re.compile(r"/v1/sessions/([^/]+)")
 _SESSION = re.compile(r"/v1/sessions/([^/]+)(?:/.*)?")
+
+
+def state_read_sid(scope) -> str | None:
+    """The session id if ``scope`` is ``GET /v1/sessions/{sid}`` (the state read), else None."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    match = _STATE.fullmatch(scope["path"])
+    return match.group(1) if match else None
+
+
+class StateReadAnswer:
+    """Answers one state read: the token check, the snapshot read, the typed errors and the deadline.
+
+    Args:
+        clinician: ``Authorization`` header value -> clinician id, or raises the 401 ``ScribeError``.
+        read: ``(clinician, sid) -> state JSON bytes`` (the service's snapshot read).
+        timeout_s: no answer by then is ``503 request_timeout``, as :class:`RequestDeadline` does.
+    """
+
+    def __init__(self, clinician: Callable[[str | None], str], read: Callable[[str, str], Awaitable[bytes]],
+                 timeout_s: float):
+        self._clinician, self._read, self._timeout_s = clinician, read, timeout_s
+
+    async def __call__(self, scope, receive, send, sid: str) -> None:
+        enter_session(sid)
+        authorization = Headers(scope=scope).get("authorization")
+        await answer_json_within(scope, receive, send, self._timeout_s, 200,
+                                 lambda: self._read(self._clinician(authorization), sid))
 
 
 class FastStateReads:
@@ -41,22 +69,17 @@ class FastStateReads:
 
     def __init__(self, app, clinician: Callable[[str | None], str],
                  read: Callable[[str, str], Awaitable[bytes]], written: Callable[[str], None], timeout_s: float):
-        self.app, self._clinician, self._read, self._timeout_s = app, clinician, read, timeout_s
-        self._written = written
+        self.app, self._answer, self._written = app, StateReadAnswer(clinician, read, timeout_s), written
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if scope["method"] != "GET":
             return await self._write(scope, receive, send)
-        match = _STATE.fullmatch(scope["path"])
-        if match is None:
+        sid = state_read_sid(scope)
+        if sid is None:
             return await self.app(scope, receive, send)
-        sid = match.group(1)
-        enter_session(sid)
-        authorization = Headers(scope=scope).get("authorization")
-        await answer_json_within(scope, receive, send, self._timeout_s, 200,
-                                 lambda: self._read(self._clinician(authorization), sid))
+        await self._answer(scope, receive, send, sid)
 
     async def _write(self, scope, receive, send):
         match = _SESSION.fullmatch(scope["path"])

@@ -23,7 +23,7 @@ from serve_app.ingress.errors import ERROR_RESPONSES, install_error_handlers
 from serve_app.ingress.events import EVENTS_PATH, add_event_catalogue, event_stream
 from serve_app.ingress.export import FHIR_MEDIA_TYPE
 from serve_app.ingress.fast_chunks import FastChunkUploads
-from serve_app.ingress.fast_reads import FastStateReads
+from serve_app.ingress.fast_reads import FastStateReads, StateReadAnswer
 from serve_app.ingress.schemas import (
     ChunkAccepted,
     CreateSessionResponse,
@@ -189,7 +189,9 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
 
     The state read is answered ahead of FastAPI (:mod:`~serve_app.ingress.fast_reads`); so is the chunk
     upload with ``fast_uploads`` (default, :mod:`~serve_app.ingress.fast_chunks`), with the same answers
-    as its FastAPI route, which serves it when False (the tests compare the two).
+    as its FastAPI route, which serves it when False (the tests compare the two).  ``app.state.state_read``
+    is the state read's :class:`StateReadAnswer`, for the replica's HTTP server
+    (:mod:`~serve_app.ingress.server_reads`).
     """
     app = FastAPI(title="Clinical scribe API", version="1.0", docs_url=None, redoc_url=None,
                   openapi_url=None, responses=ERROR_RESPONSES)
@@ -221,4 +223,5 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
     # outermost: the polled state read skips routing too; it also tells the snapshots about every write
     app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json,
                        written=service.written, timeout_s=service.limits.request_timeout_s)
+    app.state.state_read = StateReadAnswer(auth.clinician, service.get_state_json, service.limits.request_timeout_s)
     return app

@@ -29,6 +29,8 @@ EXPECTED = {  # sample -> labels that must grow during the test
     ("ray_scribe_phi_detections_total", (("entity_type", "PERSON"),)): 1,
     ("ray_scribe_feedback_total", (("outcome", "spooled"),)): 1,
     ("ray_scribe_feedback_total", (("outcome", "published"),)): 1,
+    # the state polls (wait_finished) are answered in the Ingress's HTTP server (http.server_state_reads)
+    ("ray_scribe_state_reads_total", (("status", "200"),)): 1,
 }
 
 

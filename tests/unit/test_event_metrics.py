@@ -86,7 +86,7 @@ def test_record_checks_tags_and_is_a_no_op_outside_ray():
 
 
 def test_metric_tags_are_kinds_never_values_or_ids():
-    allowed = {"kind", "stage", "schema_valid", "entity_type", "outcome"}
+    allowed = {"kind", "stage", "schema_valid", "entity_type", "outcome", "status"}  # status: an HTTP code
     for spec in METRICS.values():
         assert spec.name.startswith("scribe_")
         assert set(spec.tags) <= allowed, spec

@@ -28,18 +28,14 @@ def test_chunked_transcript_matches_whisperx_on_the_whole_clip(alice):
     more errors)."""
     from faster_whisper import decode_audio
 
-    from tests.integration.test_transcription import masked
+    from tests.integration.test_transcription import masked, transcribe_via_api
 
     refs, api_hyps, whole_hyps = [], [], []
     for clip in librispeech_clips():
         path = DEV / clip["wav"]
         chunks = wav_chunks(path, 2.0)
-        sid = alice.create_session()
-        for seq, chunk in enumerate(chunks):
-            assert alice.put_chunk(sid, seq, chunk).status_code == 202
-        alice.finish(sid)
-        state = alice.wait_finished(sid)
-        assert state["chunks"]["processed"] == len(chunks) and state["chunks"]["failed"] == []
+        state = transcribe_via_api(alice, chunks, range(len(chunks)))
+        assert state["chunks"]["processed"] == len(chunks)
         words = [w for s in state["segments"] for w in s["words"]]
         assert words and all(0 <= w["start"] <= w["end"] <= clip["duration_s"] + 0.5 for w in words)
         assert [w["start"] for w in words] == sorted(w["start"] for w in words)
