@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 __all__ = ["scrape", "total", "LABELS"]
 
 #: labels kept (the app's own tags and Serve's deployment); Ray's per-worker labels are summed over
-LABELS = ("kind", "stage", "schema_valid", "entity_type", "outcome", "deployment")
+LABELS = ("kind", "stage", "schema_valid", "entity_type", "outcome", "status", "deployment")
 
 
 def scrape(url: str) -> tuple[str, dict[tuple[str, tuple], float]]:
