@@ -26,15 +26,16 @@ from serve_app.ingress.erasure import Eraser, ErasureLedger
 from serve_app.ingress.feedback import FeedbackRecorder, provenance
 from serve_app.ingress.pseudonymizer import Pseudonymizer
 from serve_app.ingress.routes import create_api
-from serve_app.ingress.server_reads import serve_state_reads
+from serve_app.ingress.server_reads import SLOW_READ_MS, serve_state_reads
 from serve_app.ingress.service import ScribeService
 from serve_app.sessions.spec import StoreSpec
 from serve_app.settings import Settings
 from serve_app.ui import mount_ui
 
 log = logging.getLogger("ray.serve")
-#: a state poll answered 200 faster than this leaves no access-log line (every other request does)
-POLL_LOG_SLOW_MS = 100.0
+#: a state poll answered 200 faster than this leaves no access-log line (every other request does);
+#: the same threshold as the reads the HTTP server answers (serve_app.ingress.server_reads)
+POLL_LOG_SLOW_MS = SLOW_READ_MS
 
 __all__ = ["Ingress", "IngressArgs"]
 

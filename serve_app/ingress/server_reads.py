@@ -14,8 +14,10 @@ names a callback returning them.  The builder sets it on the Ingress deployment 
 (the same token check, snapshot, typed errors and deadline as the app's own path, and an
 ``X-Request-ID`` as Serve gives) and hands every other request to Serve unchanged.
 
-What these reads do not get from Serve: its request metrics and access-log lines (the app's poll
-filter dropped fast ones anyway); ``scribe_state_reads_total`` counts them instead.  Nor are they in
+What these reads do not get from Serve: its request metrics and access-log lines.
+``scribe_state_reads_total`` counts them instead, and a read that is not a ``200`` or took
+``SLOW_READ_MS`` or more is logged here, as Serve's log had it (the app's poll filter dropped fast ``200``
+reads from it anyway), with the route template, never the session id.  Nor are they in
 the replica's ongoing-request count: a snapshot read is answered at once or joins the one store fetch
 of its session, bounded by the deadline.
 
@@ -26,7 +28,9 @@ yet, user code on another thread's loop) the request goes on to Serve as before.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -35,7 +39,12 @@ from starlette.middleware import Middleware
 from serve_app.ingress.fast_reads import StateReadAnswer, state_read_sid
 from serve_app.metrics import record
 
-__all__ = ["CALLBACK_ENV", "ServerStateReads", "middlewares", "serve_state_reads", "server_reads_env"]
+__all__ = ["CALLBACK_ENV", "SLOW_READ_MS", "ServerStateReads", "middlewares", "serve_state_reads",
+           "server_reads_env"]
+
+log = logging.getLogger("scribe.ingress")
+#: a state read answered 200 faster than this leaves no log line (every other one does)
+SLOW_READ_MS = 100.0
 
 #: Ray Serve's hook: an import path to a callback returning Starlette middlewares for the HTTP server
 CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
@@ -83,12 +92,16 @@ class ServerStateReads:
         answer, loop = _SERVED[0]
         if asyncio.get_running_loop() is not loop:
             return await self.app(scope, receive, send)
-        request_id = _request_id(scope)
+        request_id, t0 = _request_id(scope), time.perf_counter()
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
-                self._count(str(message["status"]))
+                status, ms = message["status"], (time.perf_counter() - t0) * 1000
+                self._count(str(status))
+                if status != 200 or ms >= SLOW_READ_MS:
+                    log.info("GET /v1/sessions/{sid} %d %.1fms (answered by the HTTP server) request_id=%s",
+                             status, ms, request_id)
             await send(message)
 
         await answer(scope, receive, send_with_id, sid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 
 import httpx
@@ -123,6 +124,26 @@ def test_a_request_id_is_echoed_or_made_as_serve_makes_them(tmp_path):
     assert given.headers["x-request-id"] == "req-42"
     assert len(made.headers["x-request-id"]) == 36 and made.headers["x-request-id"] != "req-42"
     assert refused.status_code == 401 and refused.headers["x-request-id"]
+
+
+def test_refused_and_slow_reads_are_logged_without_the_session_id_fast_ones_are_not(tmp_path, caplog, monkeypatch):
+    async def run():
+        api = _api(tmp_path)
+        serve_state_reads(api.state.state_read, asyncio.get_running_loop())
+        async with _client(ServerStateReads(Serve(api))) as client:
+            sid = (await client.post("/v1/sessions", json={}, headers=ALICE)).json()["session_id"]
+            with caplog.at_level(logging.INFO, logger="scribe.ingress"):
+                await client.get(f"/v1/sessions/{sid}", headers=ALICE)
+                fast = list(caplog.records)
+                await client.get(f"/v1/sessions/{sid}", headers=BOB)
+                monkeypatch.setattr(server_reads, "SLOW_READ_MS", 0.0)  # now every read is "slow"
+                await client.get(f"/v1/sessions/{sid}", headers=ALICE)
+        return sid, fast, [r.getMessage() for r in caplog.records if r.name == "scribe.ingress"]
+
+    sid, fast, lines = asyncio.run(run())
+    assert not fast
+    assert [line.split()[2] for line in lines] == ["404", "200"]
+    assert all(line.startswith("GET /v1/sessions/{sid} ") and sid not in line for line in lines)
 
 
 def test_without_a_registered_ingress_on_this_loop_every_request_goes_to_serve(tmp_path):
