@@ -68,7 +68,7 @@ def serve_state_reads(answer: StateReadAnswer, loop: asyncio.AbstractEventLoop) 
 
 
 def stop_serving_state_reads() -> None:
-    """Back to Serve for every request (tests; a replica shutting its Ingress down)."""
+    """Back to Serve for every request (tests)."""
     _SERVED.clear()
 
 
