@@ -34,9 +34,9 @@ from fastapi import FastAPI
 from ray import serve
 
 from bench.harness.data import save_result
-from bench.harness.serve import TOKENS, _free_port, start_serve_app, stop_serve_app
+from bench.harness.serve import _free_port, start_serve_app, stop_serve_app
 from bench.harness.wrk import require_wrk
-from bench.perf.state_reads import SEGMENTS, _level
+from bench.perf.state_reads import _level, read_session
 from serve_app.config import AppArgs
 from serve_app.placement import deployment_options
 
@@ -120,19 +120,11 @@ def main() -> None:
     app = start_serve_app({"http": {"server_state_reads": False}} if args.no_server_reads else {}, engines=FAKES)
     uvicorn_proc = None
     try:
-        http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
-        sid = http.post("/v1/sessions", json={}).json()["session_id"]
-        http.post(f"/v1/sessions/{sid}/segments", json={"segments": SEGMENTS})
-        deadline = time.monotonic() + 120
-        while len((state := http.get(f"/v1/sessions/{sid}")).json()["segments"]) < len(SEGMENTS):
-            assert time.monotonic() < deadline, "the read session's segments never arrived"
-            time.sleep(0.5)
-        body = state.content
+        sid, body = read_session(app.url, chunk)
         _deploy_floor(app.args, body, args.floor_replicas)
         assert httpx.get(f"{app.url}/floor/x", timeout=30).content == body
         uvicorn_proc, uvicorn_url = _start_uvicorn(body)
         paths = {"state": f"/v1/sessions/{sid}", "serve_floor": "/floor/state", "uvicorn_floor": None}
-        asyncio.run(_level(app.url, sid, 4, 2, 3.0, chunk))  # warm-up
         runs = []
         for r in range(args.rounds):
             order = list(paths) if r % 2 == 0 else list(reversed(paths))

@@ -95,6 +95,20 @@ async def _level(url: str, sid: str, clients: int, writers: int, seconds: float,
             "writer_puts": _pct(puts), "errors": sorted(set(errors))}
 
 
+def read_session(url: str, chunk: bytes) -> tuple[str, bytes]:
+    """The session the readers read (``SEGMENTS`` posted and processed) and its state body, after a short
+    warm-up window of reads and writes."""
+    http = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
+    sid = http.post("/v1/sessions", json={}).json()["session_id"]
+    http.post(f"/v1/sessions/{sid}/segments", json={"segments": SEGMENTS})
+    deadline = time.monotonic() + 120
+    while len((state := http.get(f"/v1/sessions/{sid}")).json()["segments"]) < len(SEGMENTS):
+        assert time.monotonic() < deadline, "the read session's segments never arrived"
+        time.sleep(0.5)
+    asyncio.run(_level(url, sid, 4, 2, 3.0, chunk))  # warm-up
+    return sid, state.content
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", choices=("fake", "real"), default="fake")
@@ -143,14 +157,7 @@ def main() -> None:
         overrides = {**overrides, "http": {"server_state_reads": False}}
     app = start_serve_app(overrides, engines=engines, redis=args.redis)
     try:
-        http = httpx.Client(base_url=app.url, timeout=60, headers={"Authorization": f"Bearer {TOKENS['alice']}"})
-        sid = http.post("/v1/sessions", json={}).json()["session_id"]
-        http.post(f"/v1/sessions/{sid}/segments", json={"segments": SEGMENTS})
-        deadline = time.monotonic() + 120
-        while len(http.get(f"/v1/sessions/{sid}").json()["segments"]) < len(SEGMENTS):
-            assert time.monotonic() < deadline, "the read session's segments never arrived"
-            time.sleep(0.5)
-        asyncio.run(_level(app.url, sid, 4, 2, 3.0, chunk))  # warm-up
+        sid, _ = read_session(app.url, chunk)
         levels = [asyncio.run(_level(app.url, sid, int(n), args.writers, args.seconds, chunk, args.readers,
                                       args.stagger, args.think_ms))
                   for n in args.levels.split(",")]

@@ -61,15 +61,12 @@ class FastStateReads:
 
     Args:
         app: the rest of the application.
-        clinician: ``Authorization`` header value -> clinician id, or raises the 401 ``ScribeError``.
-        read: ``(clinician, sid) -> state JSON bytes`` (the service's snapshot read).
+        answer: answers a state read (:class:`StateReadAnswer`; the replica's HTTP server uses the same one).
         written: ``sid ->`` None, called as a write to ``sid`` is answered (any status).
-        timeout_s: no answer by then is ``503 request_timeout``, as :class:`RequestDeadline` does.
     """
 
-    def __init__(self, app, clinician: Callable[[str | None], str],
-                 read: Callable[[str, str], Awaitable[bytes]], written: Callable[[str], None], timeout_s: float):
-        self.app, self._answer, self._written = app, StateReadAnswer(clinician, read, timeout_s), written
+    def __init__(self, app, answer: StateReadAnswer, written: Callable[[str], None]):
+        self.app, self._answer, self._written = app, answer, written
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -221,7 +221,6 @@ def create_api(service: ScribeService, auth: TokenAuth, sse_ping_s: float = 15.0
         app.add_middleware(FastChunkUploads, clinician=auth.clinician, put_chunk=service.put_chunk,
                            max_bytes=service.limits.max_chunk_bytes, timeout_s=service.limits.request_timeout_s)
     # outermost: the polled state read skips routing too; it also tells the snapshots about every write
-    app.add_middleware(FastStateReads, clinician=auth.clinician, read=service.get_state_json,
-                       written=service.written, timeout_s=service.limits.request_timeout_s)
     app.state.state_read = StateReadAnswer(auth.clinician, service.get_state_json, service.limits.request_timeout_s)
+    app.add_middleware(FastStateReads, answer=app.state.state_read, written=service.written)
     return app

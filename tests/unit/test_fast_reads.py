@@ -74,7 +74,7 @@ def test_the_state_read_never_reaches_the_routed_app_and_everything_else_does():
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    from serve_app.ingress.fast_reads import FastStateReads
+    from serve_app.ingress.fast_reads import FastStateReads, StateReadAnswer
 
     routed = []
 
@@ -87,8 +87,8 @@ def test_the_state_read_never_reaches_the_routed_app_and_everything_else_does():
 
     app = Starlette(routes=[Route("/{path:path}", inner, methods=["GET", "POST"])])
     written = []
-    client = TestClient(FastStateReads(app, clinician=lambda header: header.split()[-1], read=read,
-                                       written=written.append, timeout_s=5))
+    answer = StateReadAnswer(clinician=lambda header: header.split()[-1], read=read, timeout_s=5)
+    client = TestClient(FastStateReads(app, answer=answer, written=written.append))
     assert client.get("/v1/sessions/s1", headers={"Authorization": "Bearer dr"}).json() == {"who": "dr", "sid": "s1"}
     assert routed == []
     for path in ("/v1/sessions/s1/names", "/v1/sessions", "/v1/sessions/s1/"):
@@ -99,7 +99,7 @@ def test_the_state_read_never_reaches_the_routed_app_and_everything_else_does():
 
 
 def test_a_write_drops_the_sessions_snapshot_before_its_answer_is_sent():
-    from serve_app.ingress.fast_reads import FastStateReads
+    from serve_app.ingress.fast_reads import FastStateReads, StateReadAnswer
 
     log = []
 
@@ -117,8 +117,8 @@ def test_a_write_drops_the_sessions_snapshot_before_its_answer_is_sent():
     async def unused(who, sid):
         raise AssertionError("not a read")
 
-    middleware = FastStateReads(app, clinician=str, read=unused, written=lambda sid: log.append(f"written {sid}"),
-                                timeout_s=5)
+    middleware = FastStateReads(app, answer=StateReadAnswer(clinician=str, read=unused, timeout_s=5),
+                                written=lambda sid: log.append(f"written {sid}"))
     scope = {"type": "http", "method": "PUT", "path": "/v1/sessions/s9/audio/3", "headers": []}
     asyncio.run(middleware(scope, receive, send))
     assert log[:3] == ["handled", "written s9", "http.response.start"]
