@@ -128,6 +128,15 @@ class AsrConfig(_Strict):
         True, description="Also commit the leading words two passes in a row agree on (Machacek et al. 2023), "
         "instead of waiting for a segment end or a long tail: commit delay p95 5.35 -> 4.79 s held-out, "
         "chunked WER tune +0.005, held-out -0.021 (bench.perf.asr_stream, agreement).")
+    boundary_commit: bool = Field(
+        False, description="Also commit every word but the last one decoded in each pass, held-back tail or not: "
+        "a chunk boundary cuts only the word it falls in, which Whisper decodes last (off until measured).")
+    boundary_min_probability: float = Field(
+        0.0, ge=0.0, le=1.0, description="With boundary_commit: the run of words committed stops at the first "
+        "word Whisper gives less than this probability (it waits for a later pass).")
+    boundary_last_gap_s: float | None = Field(
+        None, ge=0.0, le=5.0, description="With boundary_commit: the last word decoded commits too when the "
+        "buffer runs on this many seconds after it (null: never).")
     commit_probability: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Also commit at once the leading uncommitted words Whisper gives at least this probability "

@@ -28,7 +28,7 @@ import numpy as np
 
 from bench.harness.data import DEV, librispeech_clips, normalise, save_result
 from serve_app.config import AsrConfig
-from serve_app.engines.asr.streaming import decide_commit, segments_after
+from serve_app.engines.asr.streaming import boundary_rule, decide_commit, segments_after
 
 RATE = 16000
 # name -> FasterWhisperEngine keyword arguments (beyond the model and threads)
@@ -68,9 +68,16 @@ VARIANTS = {
     **{f"win12_tail1_hold03_agree_p{round(p * 100)}": dict(
         window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0, holdback_s=0.3,
         local_agreement=True, commit_probability=p) for p in (0.95, 0.9, 0.8, 0.7, 0.5)},
+    # every word but the last one decoded commits (a boundary cuts only the last), from this probability up,
+    # and the last one too once the buffer runs on ``g`` seconds after it
+    **{f"win12_tail1_hold03_agree_last_p{round(p * 100)}" + (f"_g{round(g * 100)}" if g is not None else ""): dict(
+        window_floor_s=12.0, temperatures=(0.0,), batched=False, max_tail_s=1.0, holdback_s=0.3,
+        local_agreement=True, boundary_commit=True, boundary_min_probability=p, boundary_last_gap_s=g)
+       for p in (0.0, 0.3, 0.5) for g in (None, 0.1, 0.2, 0.3)},
 }
 #: variant keys that are streaming settings (AsrConfig fields), not engine arguments
-STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement", "commit_probability")
+STREAM_KEYS = ("max_tail_s", "holdback_s", "context_s", "local_agreement", "commit_probability", "boundary_commit",
+               "boundary_min_probability", "boundary_last_gap_s")
 
 
 def clip_paths() -> dict[str, list[tuple[str, Path, str]]]:
@@ -103,7 +110,7 @@ def stream(engine, audio: np.ndarray, cfg: AsrConfig, chunk_s: float) -> tuple[s
         spent += time.perf_counter() - t0
         decision = decide_commit(segments_after(raw, buffer_start, cursor), cursor, end, cfg.holdback_s,
                                  cfg.max_tail_s, final, previous=previous if cfg.local_agreement else None,
-                                 confident=cfg.commit_probability)
+                                 confident=cfg.commit_probability, boundary=boundary_rule(cfg))
         previous = decision.pending
         words += [w.text for s in decision.segments for w in s.words]
         delays += [end - w.end for s in decision.segments for w in s.words]

@@ -17,7 +17,7 @@ import numpy as np
 from serve_app.clients import AsrClient, PiiClient, RolesClient
 from serve_app.config import AsrConfig, PipelineConfig
 from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
-from serve_app.engines.asr.streaming import decide_commit, segments_after
+from serve_app.engines.asr.streaming import boundary_rule, decide_commit, segments_after
 from serve_app.engines.audio import TARGET_RATE, decode_audio
 from serve_app.faults import is_infrastructure
 from serve_app.pipeline.note_checks import NoteChecks
@@ -170,7 +170,8 @@ class SessionProcessor:
         cursor, previous = self._hypotheses.pop(sid, (None, None))
         decision = decide_commit(segments, start, end, self._asr_config.holdback_s, self._asr_config.max_tail_s,
                                  final, previous=previous if cursor == start else None,
-                                 confident=self._asr_config.commit_probability)
+                                 confident=self._asr_config.commit_probability,
+                                 boundary=boundary_rule(self._asr_config))
         if agree and decision.pending and not final:  # kept only when the policy uses them
             self._hypotheses[sid] = (decision.cursor, list(decision.pending))
         return decision, audio, buffer_start

@@ -118,3 +118,29 @@ def test_a_sure_word_in_the_held_back_tail_still_waits_and_overlaps_back_off():
     overlapping = _sure((" ache", 0.0, 0.6, 0.99), (" in", 0.5, 1.0, 0.2), (" chest", 1.8, 2.0, 0.9))
     d = decide_commit([overlapping], 0.0, 2.0, 0.3, 12, final=False, confident=0.7)
     assert d.segments == []  # the next word starts inside "ache": no cut there
+
+
+def test_boundary_rule_commits_all_but_the_last_word_decoded_even_inside_the_held_back_tail():
+    from serve_app.engines.asr.streaming import BoundaryRule
+
+    words = _sure((" the", 0.0, 0.3, 0.95), (" cough", 0.3, 0.8, 0.9), (" started", 1.5, 1.75, 0.6),
+                  (" Mon", 1.8, 2.0, 0.5))
+    off = decide_commit([words], 0.0, 2.0, 0.3, 12, final=False)
+    on = decide_commit([words], 0.0, 2.0, 0.3, 12, final=False, boundary=BoundaryRule())
+    assert off.segments == []
+    # "started" ends in the last 0.3 s but a word follows it: only "Mon", which the boundary may cut, waits
+    assert [w.text for s in on.segments for w in s.words] == [" the", " cough", " started"]
+    assert 1.75 <= on.cursor <= 1.8 and [w.text for w in on.pending] == [" Mon"]
+    unsure = decide_commit([words], 0.0, 2.0, 0.3, 12, final=False, boundary=BoundaryRule(min_probability=0.7))
+    assert [w.text for s in unsure.segments for w in s.words] == [" the", " cough"]  # stops at "started" (0.6)
+
+
+def test_boundary_rule_commits_the_last_word_once_the_buffer_runs_on_after_it():
+    from serve_app.engines.asr.streaming import BoundaryRule
+
+    words = _sure((" my", 0.0, 0.3, 0.9), (" knee", 0.3, 1.7, 0.9))
+    near = decide_commit([words], 0.0, 1.85, 0.3, 12, final=False, boundary=BoundaryRule(last_gap_s=0.2))
+    assert [w.text for s in near.segments for w in s.words] == [" my"]  # 0.15 s after "knee": it waits
+    far = decide_commit([words], 0.0, 2.0, 0.3, 12, final=False, boundary=BoundaryRule(last_gap_s=0.2))
+    assert [w.text for s in far.segments for w in s.words] == [" my", " knee"] and far.pending == []
+    assert 1.7 <= far.cursor <= 2.0

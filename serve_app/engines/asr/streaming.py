@@ -22,7 +22,7 @@ from typing import Sequence
 
 from serve_app.engines.asr.protocol import AsrSegment, Word, segment_from_words
 
-__all__ = ["CommitDecision", "decide_commit", "segments_after"]
+__all__ = ["BoundaryRule", "CommitDecision", "boundary_rule", "decide_commit", "segments_after"]
 
 _SPOKEN = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 
@@ -35,6 +35,25 @@ class CommitDecision:
     segments: list[AsrSegment] = field(default_factory=list)
     cursor: float = 0.0
     pending: list[Word] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BoundaryRule:
+    """Commit every uncommitted word but the last one decoded: a chunk boundary can cut only the
+    word it falls in, and Whisper decodes that one last, so a word followed by another in the same
+    pass was heard whole.  The last word commits too when the buffer goes on for at least
+    ``last_gap_s`` after it (None: never).  The run stops at the first word under ``min_probability``
+    (it waits for a later pass, as before)."""
+
+    min_probability: float = 0.0
+    last_gap_s: float | None = None
+
+
+def boundary_rule(asr_config) -> BoundaryRule | None:
+    """The :class:`BoundaryRule` an :class:`~serve_app.config.AsrConfig` asks for (None: off)."""
+    if not asr_config.boundary_commit:
+        return None
+    return BoundaryRule(asr_config.boundary_min_probability, asr_config.boundary_last_gap_s)
 
 
 def segments_after(raw: Sequence[AsrSegment], buffer_start: float, start: float) -> list[AsrSegment]:
@@ -70,6 +89,7 @@ def decide_commit(
     min_gap_s: float = 0.15,
     previous: Sequence[Word] | None = None,
     confident: float | None = None,
+    boundary: BoundaryRule | None = None,
 ) -> CommitDecision:
     """Decide what to commit from a buffer's transcription.
 
@@ -87,6 +107,8 @@ def decide_commit(
             (same text, ending before the held-back tail) are committed.
         confident: also commit the leading uncommitted words whose probability is at least this and
             that end before the held-back tail (None: off).
+        boundary: also commit every word but the last one decoded, held-back tail or not (see
+            :class:`BoundaryRule`; None: off).
     """
     words = [w for seg in segments for w in seg.words]
     if final:
@@ -101,6 +123,8 @@ def decide_commit(
         decision = _agree(decision, words, previous, buffer_start, limit)
     if confident is not None:
         decision = _confident(decision, words, buffer_start, limit, confident)
+    if boundary is not None:
+        decision = _before_last(decision, words, buffer_start, buffer_end, boundary)
     return CommitDecision(decision.segments, decision.cursor, words[_count(decision):])
 
 
@@ -147,6 +171,19 @@ def _confident(decision: CommitDecision, words: list[Word], buffer_start: float,
         if cut == len(words) or words[cut].start >= words[cut - 1].end:
             return _extended(decision, words, cut, buffer_start)
     return decision
+
+
+def _before_last(decision: CommitDecision, words: list[Word], buffer_start: float, buffer_end: float,
+                 rule: BoundaryRule) -> CommitDecision:
+    """``decision`` extended by the words after it up to (not including) the last one decoded, or
+    through it when the buffer runs on ``rule.last_gap_s`` past its end; see :class:`BoundaryRule`."""
+    done = _count(decision)
+    last_whole = rule.last_gap_s is not None and buffer_end - words[-1].end >= rule.last_gap_s
+    stop = len(words) if last_whole else len(words) - 1
+    upto = done
+    while upto < stop and words[upto].probability >= rule.min_probability:
+        upto += 1
+    return _extended(decision, words, upto, buffer_start) if upto > done else decision
 
 
 def _commit(segments: Sequence[AsrSegment], words: list[Word], buffer_start: float, buffer_end: float,
