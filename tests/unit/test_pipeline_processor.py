@@ -24,14 +24,21 @@ RATE = 16000
 
 
 class FakeAsr:
+    """Hears the test's tone audio as words: each run of one value is a word (its value / 100), with
+    0.2 s of "silence" decoded at either end; a run cut short by the buffer's end is misheard as
+    " cut" when over half a second is there, and not heard at all when less is."""
+
     async def transcribe(self, samples):
+        idx = np.round(np.asarray(samples) * 32768 / 100).astype(int)
+        edges = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
         words = []
-        for k in range(len(samples) // RATE):
-            idx = round(samples[k * RATE + RATE // 2] * 32768 / 100)
-            words.append(Word(f" w{idx}", k + 0.2, k + 0.8))
-        partial = len(samples) % RATE
-        if partial > RATE // 2:  # a word cut by the chunk boundary is misheard
-            words.append(Word(" cut", len(samples) // RATE + 0.2, len(samples) / RATE))
+        for a, b in zip(edges, edges[1:]):
+            start, end, full = a / RATE, b / RATE, b - a >= RATE - 1
+            if full or a == 0:  # a whole word, or the end of one the buffer starts in
+                if end - start > 0.5:
+                    words.append(Word(f" w{idx[a]}", max(start, end - 0.8), end - 0.2))
+            elif b == len(idx) and end - start > 0.5:
+                words.append(Word(" cut", start + 0.2, end))
         return [AsrSegment(w.start, w.end, w.text.strip(), (w,)) for w in words]
 
 
@@ -204,11 +211,11 @@ class MaskingPii:
         return out, ({"[NAME_1]": "w7"} if any("w7" in s["text"] for s in segments) else {})
 
 
-def _ten_words_masked(tmp_path):
+def _ten_words_masked(tmp_path, **asr):
     """A store, a processor masking ``w7`` as a name, a session and 2 s chunks of ten one-second words."""
     store = SessionStore(DiskJournal(tmp_path), StoreSpec(finish_grace_s=0, notes=False))
-    processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(), AsrConfig(holdback_s=1.0),
-                                 PipelineConfig())
+    processor = SessionProcessor(RecordingStore(store), FakeAsr(), MaskingPii(),
+                                 AsrConfig(**{"holdback_s": 1.0, **asr}), PipelineConfig())
     sid = store.api.create_session("a")["session_id"]
     chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(10)]), seconds=2.0)
     return store, processor, sid, chunks
@@ -226,7 +233,7 @@ def test_a_finished_session_keeps_every_word_committed_and_no_tentative_event(tm
 
 
 def test_tentative_words_come_after_each_chunk_and_hold_no_raw_phi(tmp_path):
-    store, processor, sid, chunks = _ten_words_masked(tmp_path)
+    store, processor, sid, chunks = _ten_words_masked(tmp_path, boundary_commit=False)  # the held-back tail alone
 
     async def stream():
         for seq in range(len(chunks)):
@@ -247,6 +254,23 @@ def test_tentative_words_come_after_each_chunk_and_hold_no_raw_phi(tmp_path):
     committed = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
     assert committed == ["w0", "w1", "w2", "w3", "w4", "w5", "w6", "[NAME_1]", "w8"]  # w9 waits for more audio
     assert all(t["data"]["cursor"] <= w["start"] for t in tentative for w in t["data"]["words"])
+
+
+def test_with_the_boundary_rule_a_chunks_words_commit_in_its_own_pass(tmp_path):
+    """Default settings: a word followed by another, or by 0.2 s more audio, commits in the pass of the
+    chunk it ends in, held-back tail or not; the held-back tail alone leaves it for the next chunk."""
+    first_pass = {}
+    for rule in (False, True):
+        store, processor, sid, chunks = _ten_words_masked(tmp_path / str(rule), holdback_s=0.3, boundary_commit=rule)
+
+        async def stream(store=store, processor=processor, sid=sid, chunks=chunks):
+            store.api.put_chunk("a", sid, 0, chunks[0], "audio/wav", 2.0, 1)
+            await _drain(processor, sid)
+
+        asyncio.run(stream())
+        first_pass[rule] = [w["text"].strip() for s in store.api.get_state("a", sid)["segments"] for w in s["words"]]
+    assert first_pass[False] == ["w0"]  # "w1" ends 0.2 s before the chunk's end, inside the 0.3 s held back
+    assert first_pass[True] == ["w0", "w1"]
 
 
 def test_a_session_that_fell_behind_decodes_its_waiting_chunks_together_and_loses_no_word(tmp_path):
@@ -307,7 +331,7 @@ def test_with_local_agreement_words_two_passes_agree_on_commit_without_a_segment
         store = SessionStore(DiskJournal(tmp_path / str(agree)), StoreSpec(finish_grace_s=0, notes=False))
         processor = SessionProcessor(RecordingStore(store), OneSegmentAsr(), FakePii(),
                                      AsrConfig(holdback_s=1.0, max_tail_s=12.0, local_agreement=agree,
-                                               commit_probability=None),  # agreement alone
+                                               commit_probability=None, boundary_commit=False),  # agreement alone
                                      PipelineConfig())
         sid = store.api.create_session("a")["session_id"]
         chunks = _chunked(np.concatenate([np.full(RATE, k * 100, dtype="<i2") for k in range(8)]), seconds=2.0)

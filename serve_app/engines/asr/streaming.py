@@ -178,7 +178,7 @@ def _before_last(decision: CommitDecision, words: list[Word], buffer_start: floa
     """``decision`` extended by the words after it up to (not including) the last one decoded, or
     through it when the buffer runs on ``rule.last_gap_s`` past its end; see :class:`BoundaryRule`."""
     done = _count(decision)
-    last_whole = rule.last_gap_s is not None and buffer_end - words[-1].end >= rule.last_gap_s
+    last_whole = rule.last_gap_s is not None and buffer_end - words[-1].end >= rule.last_gap_s - 1e-6  # float sums
     stop = len(words) if last_whole else len(words) - 1
     upto = done
     while upto < stop and words[upto].probability >= rule.min_probability:
