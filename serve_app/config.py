@@ -103,7 +103,8 @@ class AsrConfig(_Strict):
     holdback_s: float = Field(
         0.3, ge=0.0, le=5.0,
         description="Words ending within this many seconds of the end of the audio "
-        "received so far are not committed yet: they may straddle the next chunk.",
+        "received so far are not committed yet: they may straddle the next chunk (boundary_commit "
+        "still commits those a later word follows).",
     )
     context_s: float = Field(
         3.0, ge=0.0, le=10.0,

@@ -33,6 +33,8 @@ from serve_app.engines.asr.streaming import boundary_rule, decide_commit, segmen
 RATE = 16000
 # name -> FasterWhisperEngine keyword arguments (beyond the model and threads)
 VARIANTS = {
+    # the service as issue 16 found it: 30 s window, temperature fallback, segment ends and an 8 s tail, 1 s held back
+    "issue16_before": dict(window_floor_s=None, batched=False, holdback_s=1.0, max_tail_s=8.0, local_agreement=False),
     "pad30": dict(window_floor_s=None),  # faster-whisper as shipped: 30 s window, temperature fallback
     "pad30_t0": dict(window_floor_s=None, temperatures=(0.0,)),
     "win4": dict(window_floor_s=4.0, temperatures=(0.0,), batched=False),
@@ -149,9 +151,9 @@ def main() -> None:
     engines = {n: FasterWhisperEngine(path, cfg.compute_type, cfg.cpu_threads, cfg.beam_size, cfg.language,
                                       cfg.vad_filter, **{k: v for k, v in VARIANTS[n].items() if k not in STREAM_KEYS})
                for n in names}
-    # a variant's streaming settings over the defaults, the commit gate off unless it names one (every
-    # variant before it was measured without it)
-    configs = {n: cfg.model_copy(update={"commit_probability": None,
+    # a variant's streaming settings over the defaults, the commit gate and the boundary rule off unless it
+    # names them (every variant before them was measured without them)
+    configs = {n: cfg.model_copy(update={"commit_probability": None, "boundary_commit": False,
                                          **{k: v for k, v in VARIANTS[n].items() if k in STREAM_KEYS}})
                for n in names}
     sets = clip_sets()
