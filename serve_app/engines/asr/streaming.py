@@ -11,8 +11,10 @@ Words commit when Whisper ends a segment before the held-back tail, word by word
 a pause once the uncommitted tail is longer than ``max_tail_s``, and (with the
 previous pass's uncommitted words given) when two passes in a row agree on them:
 the "local agreement" policy of Machacek et al., *Turning Whisper into Real-Time
-Transcription System* (2023), which commits sooner than waiting for a segment end; and
-(``confident``) the leading words Whisper itself is sure of, without waiting for a second pass.
+Transcription System* (2023), which commits sooner than waiting for a segment end;
+(``confident``) the leading words Whisper itself is sure of, without waiting for a second pass; and
+(``boundary``, on by default) every word but the last one decoded, held-back tail or not, since a
+chunk boundary can cut only the word it falls in (:class:`BoundaryRule`).
 """
 from __future__ import annotations
 
