@@ -25,7 +25,8 @@ def build_guardrail_engine(cfg: GuardrailsConfig) -> GuardrailEngine:
         return GuardrailEngine(NliSupport(cfg.nli_model, entail_min=cfg.entail_min, contra_min=cfg.contra_min))
     from serve_app.engines.guardrails.support import EmbeddingSupport
 
-    return GuardrailEngine(EmbeddingSupport(support_min=cfg.support_min, align_min=cfg.align_min, top_k=cfg.top_k))
+    return GuardrailEngine(EmbeddingSupport(support_min=cfg.support_min, align_min=cfg.align_min, top_k=cfg.top_k,
+                                             cache_size=cfg.embedding_cache))
 
 
 @serve.deployment(name="Guardrails")

@@ -335,6 +335,9 @@ class GuardrailsConfig(_Strict):
     align_min: float = Field(0.3, ge=0, le=1,
                              description="Offline default: units this close are compared for negation.")
     top_k: int = Field(2, ge=1, description="Offline default: closest evidence units compared for negation.")
+    embedding_cache: int = Field(
+        8192, ge=0, description="Offline default: sentences whose vectors a replica keeps between note versions "
+        "(about 1.5 kB each; 0 embeds every version's sentences again).")
     entail_min: float = Field(0.5, ge=0, le=1, description="NLI: entailment probability that supports an item.")
     contra_min: float = Field(0.5, ge=0, le=1, description="NLI: contradiction probability that flags an item.")
 

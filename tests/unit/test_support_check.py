@@ -1,6 +1,7 @@
 """Offline support check with the packaged MiniLM (guardrails, issue 5 in progress)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from serve_app.engines.guardrails.support import EmbeddingSupport, evidence_units
@@ -44,3 +45,30 @@ def test_questions_do_not_take_the_places_of_asserting_evidence():
     segments.append({"id": "s", "text": "My left knee has been painful for a year."})
     result = EmbeddingSupport(top_k=1).check(["She has never had knee pain."], evidence_units(segments))[0]
     assert result.outcome == "contradicted" and result.evidence == ("s",)
+
+
+def test_vectors_are_kept_between_calls_so_a_later_version_embeds_only_new_sentences():
+    support = EmbeddingSupport(cache_size=8)
+    first = support.embed(["Dry cough for two weeks.", "No chest pain."])
+    assert support.encoded == 2
+    again = support.embed(["No chest pain.", "Fever since Monday.", "Dry cough for two weeks.", "No chest pain."])
+    assert support.encoded == 3  # only "Fever since Monday." reached the model
+    assert again.shape == (4, 384)
+    assert np.allclose(again[0], first[1], atol=1e-5) and np.allclose(again[2], first[0], atol=1e-5)
+    assert np.allclose(again[0], again[3])
+    uncached = EmbeddingSupport(cache_size=0)
+    assert np.allclose(uncached.embed(["Fever since Monday."])[0], again[1], atol=1e-5)
+
+
+def test_the_cache_forgets_the_least_recently_used_sentence_first():
+    support = EmbeddingSupport(cache_size=2)
+    support.embed(["a cough", "a fever"])
+    support.embed(["a cough"])  # now more recent than "a fever"
+    support.embed(["a rash"])  # evicts "a fever"
+    before = support.encoded
+    support.embed(["a cough", "a rash"])
+    assert support.encoded == before
+    support.embed(["a fever"])
+    assert support.encoded == before + 1
+    assert support.embed(["a cough", "a cough"]).shape == (2, 384)  # a batch larger than the cache is whole
+    assert EmbeddingSupport(cache_size=1).embed(["x one", "y two", "z three"]).shape == (3, 384)

