@@ -152,10 +152,11 @@ def start_serve_app(overrides: dict | None = None, engines=None, redis: bool = F
     from ray import serve
 
     tmp, args, server = prepare_app(overrides, redis)
-    port, metrics_port = _free_port(), _free_port()
+    metrics_port = _free_port()
     ray.init(address="local", _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
              num_cpus=2, include_dashboard=False, namespace="serve", _metrics_export_port=metrics_port,
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    port = _free_port()  # after Ray's own listeners (its dashboard agent takes 52365, inside the ephemeral range)
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     app = ServeApp(port, args, tmp / "data", engines, server, metrics_port)
     app.deploy()

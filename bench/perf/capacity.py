@@ -12,6 +12,7 @@ as the clinician's page would.  All latencies come from the events' own timestam
 * word latency, from the moment the chunk holding the word's end was stored (its 202): committed
   (the event that commits the word) and first shown (the first ``words_tentative`` or commit
   event holding a word at that time), p50/p95;
+* the same lags for the first, middle and last third of each session's chunks (``by_third_of_session``);
 * CPU share per stage while streaming (each process's CPU time / wall time / 2 cores),
   processes told apart by their titles (Serve replicas, vLLM's engine core, Ray, the upload decoder's
   sandbox, this bench's own process), and the whole machine's busy share (``cpu_busy_machine``);
@@ -118,8 +119,9 @@ async def _speaker(http: httpx.AsyncClient, sid: str, chunks: list[bytes], offse
         await asyncio.sleep(max(0.0, t0 + (seq + 1) * CHUNK_S - time.monotonic()))
 
 
-def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
-    """(committed, first shown) latency of every committed word, from its chunk's ``chunk_received``."""
+def word_latencies(events: list[dict]) -> tuple[list[float], list[float], list[int]]:
+    """(committed, first shown) latency of every committed word, from its chunk's ``chunk_received``,
+    and the seq of that chunk."""
     received = {e["data"]["seq"]: e["ts"] for e in events if e["type"] == "chunk_received"}
     shown: list[tuple[float, float, float]] = []  # (word midpoint, event ts, is_commit)
     committed: list[tuple[dict, float]] = []
@@ -131,7 +133,7 @@ def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
                 for w in seg.get("words") or []:
                     committed.append((w, e["ts"]))
                     shown.append(((w["start"] + w["end"]) / 2, e["ts"], 1))
-    commit_lat, first_lat = [], []
+    commit_lat, first_lat, seqs = [], [], []
     for w, ts in committed:
         seq = int(w["end"] // CHUNK_S)
         if seq not in received:
@@ -140,7 +142,14 @@ def word_latencies(events: list[dict]) -> tuple[list[float], list[float]]:
         first = min((t for m, t, _ in shown if abs(m - mid) <= 0.3 and t <= ts), default=ts)
         commit_lat.append(max(0.0, ts - received[seq]))
         first_lat.append(max(0.0, first - received[seq]))
-    return commit_lat, first_lat
+        seqs.append(seq)
+    return commit_lat, first_lat, seqs
+
+
+def by_third(values: list[float], seqs: list[int], chunks: int) -> list[dict]:
+    """p50/p95 of ``values`` for the first, middle and last third of each session's chunks (does the
+    lag grow as sessions go on, or is it where the audio is?)."""
+    return [_pct([v for v, q in zip(values, seqs) if k * chunks <= 3 * q < (k + 1) * chunks]) for k in range(3)]
 
 
 COST_STAGES = ("asr", "pii", "roles", "notes", "guardrails")  # the app's stage_busy_seconds_total tags
@@ -180,9 +189,10 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
         events = {sid: [] for sid in sids}
         done = {sid: asyncio.Event() for sid in sids}
         readers = [asyncio.create_task(_reader(http, sid, events[sid], done[sid])) for sid in sids]
+        audio = [session_audio(k, seconds) for k in range(n)]
+        chunks = max(len(a) for a in audio)
         cpu0, t0 = cpu_by_stage(), time.monotonic()
-        await asyncio.gather(*(_speaker(http, sid, session_audio(k, seconds), (k % 4) * CHUNK_S / 4)
-                               for k, sid in enumerate(sids)))
+        await asyncio.gather(*(_speaker(http, sid, audio[k], (k % 4) * CHUNK_S / 4) for k, sid in enumerate(sids)))
         wall = time.monotonic() - t0
         cpu1 = cpu_by_stage()
         backlog = [(s := (await http.get(f"/v1/sessions/{sid}")).json()["chunks"])["received"] - s["processed"]
@@ -198,14 +208,17 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
         for task in readers:
             task.cancel()
         counters1 = await _metrics(metrics_url)
-    lags, commit_lat, first_lat, note_s = [], [], [], []
+    lags, lag_seqs, commit_lat, first_lat, word_seqs, note_s = [], [], [], [], [], []
     for sid, evs in events.items():
         recv = {e["data"]["seq"]: e["ts"] for e in evs if e["type"] == "chunk_received"}
-        lags += [e["ts"] - recv[e["data"]["seq"]] for e in evs
-                 if e["type"] == "chunk_processed" and e["data"]["seq"] in recv and e["ts"] < finish_at[sid]]
-        c, f = word_latencies([e for e in evs if e["ts"] < finish_at[sid]])
+        processed = [e for e in evs if e["type"] == "chunk_processed" and e["data"]["seq"] in recv
+                     and e["ts"] < finish_at[sid]]
+        lags += [e["ts"] - recv[e["data"]["seq"]] for e in processed]
+        lag_seqs += [e["data"]["seq"] for e in processed]
+        c, f, q = word_latencies([e for e in evs if e["ts"] < finish_at[sid]])
         commit_lat += c
         first_lat += f
+        word_seqs += q
         final = [e["ts"] for e in evs if e["type"] == "note_updated" and e["data"].get("final")]
         if final:
             note_s.append(final[0] - finish_at[sid])
@@ -216,6 +229,9 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
     return {"sessions": n, "streamed_s": round(wall, 1), "chunk_lag": _pct(lags),
             "backlog_max": max(backlog), "backlog_mean": round(float(np.mean(backlog)), 2),
             "committed_word_latency": _pct(commit_lat), "first_shown_word_latency": _pct(first_lat),
+            "by_third_of_session": {"chunk_lag": by_third(lags, lag_seqs, chunks),
+                                    "committed_word_latency": by_third(commit_lat, word_seqs, chunks),
+                                    "first_shown_word_latency": by_third(first_lat, word_seqs, chunks)},
             "cpu_share_of_2_cores": share, "cpu_share_total": round(sum(share.values()), 3),
             "cpu_busy_machine": machine,  # every process, the bench's own readers and speakers included
             "cpu_share_other": round(sum(v for v, _ in others), 3),  # processes of no stage (kernel threads, Ray's
