@@ -179,8 +179,15 @@ def stage_cost(before: dict | None, after: dict | None) -> dict | None:
     return {"audio_s": round(audio, 1), **{s: round(60 * b / audio, 2) for s, b in busy.items()}}
 
 
+def _timeline(events: dict[str, list[dict]]) -> list[dict]:
+    """Every session's events as ``{sid, type, ts, seq?, final?}`` (no transcript text), time-ordered."""
+    rows = [{"sid": k, "type": e["type"], "ts": e["ts"], "seq": (e.get("data") or {}).get("seq"),
+             "final": (e.get("data") or {}).get("final")} for k, (_, evs) in enumerate(events.items()) for e in evs]
+    return sorted(rows, key=lambda r: r["ts"])
+
+
 async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.0,
-                metrics_url: str | None = None) -> dict:
+                metrics_url: str | None = None, timeline_to: str | None = None) -> dict:
     limits = httpx.Limits(max_connections=4 * n + 8)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits,
                                  headers={"Authorization": f"Bearer {TOKENS['alice']}"}) as http:
@@ -222,6 +229,9 @@ async def level(url: str, n: int, seconds: float, finish_timeout_s: float = 300.
         final = [e["ts"] for e in evs if e["type"] == "note_updated" and e["data"].get("final")]
         if final:
             note_s.append(final[0] - finish_at[sid])
+    if timeline_to:
+        with open(timeline_to, "w") as out:
+            out.writelines(json.dumps(r) + "\n" for r in _timeline(events))
     share = {stage: round((cpu1.get(stage, 0) - cpu0.get(stage, 0)) / wall / 2, 3) for stage in sorted(cpu1)}
     machine = share.pop("machine")
     others = sorted(((v, k[7:]) for k, v in share.items() if k.startswith("other: ")), reverse=True)
@@ -248,13 +258,16 @@ def main() -> None:
     parser.add_argument("--label", default="")
     parser.add_argument("--finish-timeout", type=float, default=300.0, help="seconds to wait for final notes")
     parser.add_argument("--overrides", default="{}", help="JSON merged into serve_config.yaml's args")
+    parser.add_argument("--timeline", default=None,
+                        help="write each level's events (type, time, seq; no text) to <this>_<N>.jsonl")
     args = parser.parse_args()
     app = start_serve_app(json.loads(args.overrides))
     rows = []
     try:
         asyncio.run(level(app.url, 1, 8.0))  # warm-up (model caches, first note)
         for n in (int(x) for x in args.levels.split(",")):
-            row = asyncio.run(level(app.url, n, args.seconds, args.finish_timeout, app.metrics_url))
+            row = asyncio.run(level(app.url, n, args.seconds, args.finish_timeout, app.metrics_url,
+                                    f"{args.timeline}_{n}.jsonl" if args.timeline else None))
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
