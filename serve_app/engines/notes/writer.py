@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from cachetools import LRUCache
 
 from serve_app.contracts import SECTIONS
 from serve_app.engines.notes.citations import CitationChecker, SectionResult
@@ -64,7 +65,7 @@ class NoteWriter:
         self.settings = settings
         # (section, role, fact text) -> the model's answer; decoding is greedy, so an
         # incremental update gives the same items as a fresh note, for new facts only.
-        self._rewrites: OrderedDict[tuple[str, str | None, str], str] = OrderedDict()
+        self._rewrites: LRUCache = LRUCache(maxsize=_REWRITE_CACHE)
 
     def facts(self, segments: list[dict[str, Any]]) -> dict[str, list[Fact]]:
         usable = [s for s in segments if s.get("id") and s.get("text")]
@@ -93,13 +94,10 @@ class NoteWriter:
     async def _rewrite(self, section: str, fact: Fact, schema: dict[str, Any], fresh: bool) -> str | None:
         key = (section, fact.role, fact.text)
         if key in self._rewrites and not fresh:
-            self._rewrites.move_to_end(key)
-            return self._rewrites[key]
+            return self._rewrites[key]  # now the most recent
         raw = await self._ask(self.prompts.fact_messages(section, fact), schema, max(32, self.settings.max_tokens // 4))
         if raw is not None:
-            self._rewrites[key] = raw
-            while len(self._rewrites) > _REWRITE_CACHE:
-                self._rewrites.popitem(last=False)
+            self._rewrites[key] = raw  # the least recently used go first
         return raw
 
     async def _fact_mode(self, section: str, facts: list[Fact], checker: CitationChecker,
